@@ -1,0 +1,227 @@
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
+import { TenantnetError } from '../errors.js';
+import { LineSplitter } from './line-splitter.js';
+import { formatArgv } from './process-error.js';
+import { buildArgv, type RunOptions } from './run.js';
+
+/** What a request writes and how it recognises the end of its response. */
+export interface Exchange<T> {
+  /** Text written to the child's stdin; each line must end with `\n`. */
+  readonly write: string;
+  /**
+   * Receives the child's output lines in order while this request is the oldest one pending.
+   * Return `{ done: true, value }` when the response is complete; return `undefined` to keep
+   * reading; throw to fail this request (the child is kept).
+   */
+  onLine(line: string): { done: true; value: T } | undefined;
+}
+
+/** Where a request starts in the child's input: lets framing refer to input line numbers. */
+export interface ExchangeContext {
+  /** 1-based number of the first input line this request writes, counted since the child started. */
+  readonly firstLine: number;
+  /** How many times the child has been started (1 for the first child). */
+  readonly generation: number;
+}
+
+/** Options for a {@link Coproc}. */
+export interface CoprocOptions extends Pick<RunOptions, 'namespace' | 'root' | 'rootHelper' | 'env'> {
+  /**
+   * Send the child's stderr into the same pipe as stdout so that the two keep their order. Done
+   * with a constant `sh -c 'exec "$@" 2>&1'` wrapper: argv stays positional, nothing is parsed.
+   */
+  readonly mergeStderr?: boolean;
+  /** Fail a request (and restart the child) when it has no response within this many ms. */
+  readonly requestTimeoutMs?: number;
+}
+
+/** The coprocess ended (or was killed) while requests were waiting for it. */
+export class CoprocExitedError extends TenantnetError {
+  /**
+   * @param argv the coprocess argv
+   * @param exitCode its exit code, or null
+   * @param signal the signal that ended it, or null
+   * @param lastOutput its last output lines (stderr, or merged output), for diagnosis
+   */
+  constructor(
+    readonly argv: readonly string[],
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly lastOutput: string,
+  ) {
+    const how = signal ? `was killed by ${signal}` : `exited with code ${exitCode}`;
+    super(
+      `coprocess ${how} with requests in flight: ${formatArgv(argv)}${lastOutput ? `: ${lastOutput}` : ''}`,
+    );
+  }
+}
+
+/** A request got no complete response within the coprocess's request timeout. */
+export class CoprocTimeoutError extends TenantnetError {}
+
+interface Pending {
+  readonly exchange: Exchange<unknown>;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: Error) => void;
+}
+
+/**
+ * A long-lived child process spoken to line by line (for example `ip -batch -`). Requests are
+ * written as soon as they are made (pipelined) and answered in order. The child starts lazily on
+ * the first request and again after it exits; requests in flight when it dies fail with
+ * {@link CoprocExitedError}. Emits `start` (pid) and `exit` (code, signal).
+ */
+export class Coproc extends EventEmitter {
+  private child: ChildProcessWithoutNullStreams | null = null;
+  private readonly pending: Pending[] = [];
+  private lines = 0;
+  private generations = 0;
+  private recent: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private closed = false;
+  /** The argv actually executed (root helper and namespace included). */
+  readonly argv: readonly string[];
+
+  /**
+   * @param command the child's argv (not started until the first request)
+   * @param options namespace, root helper, stderr merging and request timeout
+   */
+  constructor(
+    command: readonly string[],
+    private readonly options: CoprocOptions = {},
+  ) {
+    super();
+    const inner = buildArgv(command, options);
+    this.argv = options.mergeStderr ? ['sh', '-c', 'exec "$@" 2>&1', 'coproc', ...inner] : inner;
+  }
+
+  /** PID of the running child, or null when none runs. */
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  /** How many children have been started so far. */
+  get generation(): number {
+    return this.generations;
+  }
+
+  /**
+   * Sends one request. `build` receives where the request's input starts, so framing can use
+   * input line numbers; the child is started first if needed.
+   *
+   * @throws {CoprocExitedError} if the child dies before the response is complete
+   * @throws {CoprocTimeoutError} if the request timeout passes
+   */
+  request<T>(build: (ctx: ExchangeContext) => Exchange<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new TenantnetError('coprocess is closed'));
+    const child = this.ensureChild();
+    const exchange = build({ firstLine: this.lines + 1, generation: this.generations });
+    this.lines += countLines(exchange.write);
+    return new Promise<T>((resolve, reject) => {
+      this.pending.push({ exchange, resolve: resolve as (v: unknown) => void, reject });
+      if (this.pending.length === 1) this.armTimer();
+      child.stdin.write(exchange.write);
+    });
+  }
+
+  /** Stops the child (SIGTERM, closing stdin first); pending requests fail. Further requests are refused. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.kill('SIGTERM');
+  }
+
+  /** Kills the current child; the next request starts a new one. Pending requests fail. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    const exited = new Promise<void>((r) => child.once('close', () => r()));
+    child.stdin.end();
+    child.kill(signal);
+    await exited;
+  }
+
+  private ensureChild(): ChildProcessWithoutNullStreams {
+    if (this.child) return this.child;
+    const [cmd, ...args] = this.argv as [string, ...string[]];
+    const child = spawn(cmd, args, {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: this.options.env ? { ...process.env, ...this.options.env } : process.env,
+    });
+    this.child = child;
+    this.lines = 0;
+    this.recent = [];
+    this.generations += 1;
+    const out = new LineSplitter();
+    const err = new LineSplitter();
+    child.stdout.on('data', (b: Buffer) => {
+      for (const line of out.push(b)) this.onLine(line);
+    });
+    child.stderr.on('data', (b: Buffer) => {
+      for (const line of err.push(b)) this.remember(line);
+    });
+    child.stdin.on('error', () => {}); // EPIPE after the child died: reported through 'close'
+    child.on('error', () => {}); // spawn failure: reported through 'close' as well
+    child.on('close', (code, signal) => {
+      for (const line of out.end()) this.onLine(line);
+      if (this.child === child) this.child = null;
+      this.clearTimer();
+      const failed = this.pending.splice(0);
+      const error = new CoprocExitedError(this.argv, code, signal, this.recent.slice(-3).join(' | '));
+      for (const p of failed) p.reject(error);
+      this.emit('exit', code, signal);
+    });
+    if (child.pid !== undefined) this.emit('start', child.pid);
+    return child;
+  }
+
+  private remember(line: string): void {
+    this.recent.push(line);
+    if (this.recent.length > 20) this.recent.shift();
+  }
+
+  private onLine(line: string): void {
+    this.remember(line);
+    const head = this.pending[0];
+    if (!head) return; // unsolicited output: nothing waits for it
+    let result: { done: true; value: unknown } | undefined;
+    try {
+      result = head.exchange.onLine(line);
+    } catch (e) {
+      this.pending.shift();
+      head.reject(e as Error);
+      this.armTimer();
+      return;
+    }
+    if (result) {
+      this.pending.shift();
+      head.resolve(result.value);
+      this.armTimer();
+    }
+  }
+
+  private armTimer(): void {
+    this.clearTimer();
+    const ms = this.options.requestTimeoutMs;
+    if (ms === undefined || this.pending.length === 0) return;
+    this.timer = setTimeout(() => {
+      const failed = this.pending.splice(0);
+      const error = new CoprocTimeoutError(
+        `coprocess gave no response within ${ms} ms: ${formatArgv(this.argv)}`,
+      );
+      for (const p of failed) p.reject(error);
+      void this.kill('SIGKILL');
+    }, ms);
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}

@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { CommandNotFoundError, ProcessError, type ProcessOutcome } from './process-error.js';
+import { defaultRootHelper, type RootHelper } from './root-helper.js';
+
+/** Options for {@link run}. */
+export interface RunOptions {
+  /** Written to the child's stdin, which is then closed. Without it stdin is empty. */
+  readonly input?: string | Buffer;
+  /** Extra environment variables, added to the inherited environment. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Run inside this network namespace (through `ip netns exec NS`). */
+  readonly namespace?: string | null;
+  /** Kill the process (SIGKILL) and throw a timed-out ProcessError after this many milliseconds. */
+  readonly timeoutMs?: number;
+  /** Exit codes besides 0 that count as success (for example 1 from `conntrack -D` when nothing matched). */
+  readonly extraOkCodes?: readonly number[];
+  /** Needs root (default true). The root helper is prepended only when one is in force. */
+  readonly root?: boolean;
+  /** Root helper for this call; default {@link defaultRootHelper}. */
+  readonly rootHelper?: RootHelper;
+  /** Resolve with the outcome instead of throwing on a bad exit code (spawn failures still throw). */
+  readonly check?: boolean;
+  /** Working directory. */
+  readonly cwd?: string;
+}
+
+/** The outcome of a successful {@link run}. */
+export interface RunResult extends ProcessOutcome {
+  readonly exitCode: number | null;
+}
+
+/**
+ * The argv actually executed for `argv` with these options: namespace prefix, environment through
+ * `env` when a root helper would otherwise drop it, and the root helper in front. Pure.
+ */
+export function buildArgv(argv: readonly string[], opts: RunOptions = {}): string[] {
+  if (argv.length === 0) throw new TypeError('run: argv is empty');
+  let full = [...argv];
+  const helper =
+    opts.root === false ? null : opts.rootHelper !== undefined ? opts.rootHelper : defaultRootHelper();
+  if (helper && opts.env && Object.keys(opts.env).length > 0) {
+    full = ['env', ...Object.entries(opts.env).map(([k, v]) => `${k}=${v}`), ...full];
+  }
+  if (opts.namespace) full = ['ip', 'netns', 'exec', opts.namespace, ...full];
+  if (helper) full = [...helper, ...full];
+  return full;
+}
+
+/**
+ * Runs one command, never through a shell, and collects its output.
+ *
+ * @returns the outcome when the exit code is 0 or in `extraOkCodes` (or always, with `check: false`)
+ * @throws {CommandNotFoundError} when the program does not exist
+ * @throws {ProcessError} on any other exit code, a signal, or the timeout
+ */
+export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  const full = buildArgv(argv, opts);
+  const [cmd, ...args] = full as [string, ...string[]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, {
+      cwd: opts.cwd,
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    let spawnError: NodeJS.ErrnoException | null = null;
+    const timer =
+      opts.timeoutMs !== undefined
+        ? setTimeout(() => {
+            timedOut = true;
+            child.kill('SIGKILL');
+          }, opts.timeoutMs)
+        : null;
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      spawnError = e;
+    });
+    // A child that exits before reading its input makes the write fail with EPIPE: not our error.
+    child.stdin.on('error', () => {});
+    child.stdin.end(opts.input ?? '');
+    child.on('close', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (spawnError) {
+        if (spawnError.code === 'ENOENT') reject(new CommandNotFoundError(cmd, full));
+        else reject(spawnError);
+        return;
+      }
+      const outcome: RunResult = {
+        argv: full,
+        exitCode: code,
+        signal,
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr: Buffer.concat(err).toString('utf8'),
+        timedOut,
+      };
+      const ok = !timedOut && code !== null && (code === 0 || (opts.extraOkCodes ?? []).includes(code));
+      if (ok || opts.check === false) resolve(outcome);
+      else reject(new ProcessError(outcome));
+    });
+  });
+}
