@@ -1,3 +1,4 @@
+export { AsyncProcess, type AsyncProcessOptions, AsyncProcessStateError } from './async-process.js';
 export { replaceFileAtomic } from './atomic-file.js';
 export {
   Coproc,
@@ -7,7 +8,13 @@ export {
   type Exchange,
   type ExchangeContext,
 } from './coproc.js';
+export { Daemon, type DaemonOptions } from './daemon.js';
+export { LineQueue } from './line-queue.js';
 export { LineSplitter } from './line-splitter.js';
+export { AlreadyRunningError, Pidfile, readPidfile } from './pidfile.js';
+export { descendants, isLiveWithMarker, killTree, readCmdline, waitFor } from './proc.js';
 export { CommandNotFoundError, formatArgv, ProcessError, type ProcessOutcome } from './process-error.js';
+export { ProcessManager, type ProcessManagerOptions } from './process-manager.js';
+export { type ExitAction, ProcessMonitor, type ProcessMonitorOptions } from './process-monitor.js';
 export { defaultRootHelper, type RootHelper, setDefaultRootHelper } from './root-helper.js';
 export { buildArgv, type RunOptions, type RunResult, run } from './run.js';

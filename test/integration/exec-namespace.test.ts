@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ProcessManager } from '../../src/exec/process-manager.js';
+import { run } from '../../src/exec/run.js';
+import { rootOnly } from '../helpers/root.js';
+import { sandbox } from '../helpers/sandbox.js';
+
+test('run with a namespace executes inside it', rootOnly, async (t) => {
+  const sb = sandbox(t);
+  const ns = await sb.namespace('run');
+  const inside = await run(['readlink', '/proc/self/ns/net'], { namespace: ns });
+  const outside = await run(['readlink', '/proc/self/ns/net']);
+  assert.notEqual(inside.stdout, outside.stdout);
+  const links = await run(['ip', '-j', 'link', 'show'], { namespace: ns });
+  assert.deepEqual(
+    JSON.parse(links.stdout).map((l: { ifname: string }) => l.ifname),
+    ['lo'],
+  );
+});
+
+test('ProcessManager runs a service inside a namespace and stops it', rootOnly, async (t) => {
+  const sb = sandbox(t);
+  const ns = await sb.namespace('pm');
+  const dir = await mkdtemp(join(tmpdir(), 'tn-pmns-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const uuid = `${sb.prefix}-svc`;
+  // `sh -c 'exec sleep 300' uuid` replaces sh with sleep, whose command line lacks the uuid.
+  const dropper = new ProcessManager({
+    uuid,
+    service: 'dropper',
+    namespace: ns,
+    pidsDir: dir,
+    command: () => ['sh', '-c', 'exec sleep 300', uuid],
+  });
+  const kept = new ProcessManager({
+    uuid,
+    namespace: ns,
+    pidsDir: dir,
+    command: () => [process.execPath, '-e', 'setInterval(() => {}, 1000)', uuid],
+  });
+  sb.defer(() => kept.disable());
+  assert.equal(await kept.enable(), true);
+  const pids = (await run(['ip', 'netns', 'pids', ns])).stdout.split(/\s+/).filter(Boolean);
+  assert.ok(pids.includes(String(await kept.pid())), 'the service lives in the namespace');
+  await assert.rejects(
+    dropper.enable(),
+    /did not become active/,
+    'a service that drops the uuid is never "active"',
+  );
+  const stray = (await dropper.pid())!;
+  assert.equal(await dropper.disable(), false, 'disable does not signal what fails the cmdline check');
+  process.kill(stray, 'SIGKILL'); // ours after all: clean it by hand
+  assert.equal(await kept.disable(), true);
+  assert.equal(await kept.active(), false);
+});

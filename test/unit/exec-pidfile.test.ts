@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { AlreadyRunningError, Pidfile } from '../../src/exec/pidfile.js';
+import { waitFor } from '../../src/exec/proc.js';
+
+async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'tn-pid-'));
+  t.after(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+
+test('a pidfile held by a live process cannot be taken; a stale one is taken over', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'x.pid');
+  const sleeper = spawn('sleep', ['30']);
+  t.after(() => sleeper.kill('SIGKILL'));
+  await once(sleeper, 'spawn');
+  const held = await Pidfile.acquire(path, sleeper.pid);
+  assert.equal((await readFile(path, 'utf8')).trim(), String(sleeper.pid));
+  const e = await Pidfile.acquire(path).catch((x) => x);
+  assert.ok(e instanceof AlreadyRunningError);
+  assert.equal(e.pid, sleeper.pid);
+  assert.match(e.message, /already running/);
+  void held;
+  // A pidfile naming a dead PID is stale: it is replaced.
+  await writeFile(path, '999999999\n');
+  const mine = await Pidfile.acquire(path);
+  assert.equal((await readFile(path, 'utf8')).trim(), String(process.pid));
+  mine.releaseSync();
+  assert.equal(existsSync(path), false);
+});
+
+test('a second daemon with the same pidfile fails with "already running"; SIGTERM removes the pidfile', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'd.pid');
+  const child = join(import.meta.dirname, '..', 'fixtures', 'daemon-child.ts');
+  const first = spawn(process.execPath, ['--import', 'tsx', child, path], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => first.kill('SIGKILL'));
+  await once(first.stdout!, 'data');
+  assert.equal((await readFile(path, 'utf8')).trim(), String(first.pid));
+
+  const second = spawn(process.execPath, ['--import', 'tsx', child, path], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  second.stderr!.on('data', (b) => {
+    err += b;
+  });
+  const [code] = await once(second, 'exit');
+  assert.equal(code, 1);
+  assert.match(err, /already running/);
+  assert.equal(
+    (await readFile(path, 'utf8')).trim(),
+    String(first.pid),
+    'the loser did not touch the pidfile',
+  );
+
+  first.kill('SIGTERM');
+  const [firstCode] = await once(first, 'exit');
+  assert.equal(firstCode, 0);
+  assert.ok(await waitFor(async () => !existsSync(path), 2000), 'pidfile removed on exit');
+});

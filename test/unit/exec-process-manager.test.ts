@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type TestContext, test } from 'node:test';
+import { readCmdline, waitFor } from '../../src/exec/proc.js';
+import { ProcessManager } from '../../src/exec/process-manager.js';
+import { ProcessMonitor } from '../../src/exec/process-monitor.js';
+
+// A long-running service whose command line carries the uuid, as dnsmasq's carries its network id.
+function service(uuid: string) {
+  return () => [process.execPath, '-e', 'setInterval(() => {}, 1000)', uuid];
+}
+
+async function setup(t: TestContext): Promise<{ dir: string; uuid: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'tn-pm-'));
+  const uuid = `tn-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  t.after(async () => {
+    // Belt and braces: kill anything of this test that is still alive.
+    for (const m of [new ProcessManager({ uuid, pidsDir: dir, command: service(uuid) })]) await m.disable();
+    await rm(dir, { recursive: true, force: true });
+  });
+  return { dir, uuid };
+}
+
+test('enable starts a service once, active checks its cmdline, disable kills it and removes the pidfile', async (t) => {
+  const { dir, uuid } = await setup(t);
+  const pm = new ProcessManager({ uuid, service: 'svc', pidsDir: dir, command: service(uuid) });
+  assert.equal(pm.pidfile, join(dir, `${uuid}.pid.svc`));
+  assert.equal(await pm.active(), false);
+  assert.equal(await pm.enable(), true);
+  const pid = (await pm.pid())!;
+  assert.ok((await readCmdline(pid)).includes(uuid));
+  assert.equal(await pm.enable(), false, 'already active: not started again');
+  assert.equal(await pm.pid(), pid);
+  assert.equal(await pm.disable(), true);
+  assert.equal(await pm.active(), false);
+  assert.equal(existsSync(pm.pidfile), false);
+  assert.ok(await waitFor(async () => (await readCmdline(pid)).length === 0, 3000), 'the process is gone');
+});
+
+test('an unrelated live PID in the pidfile is inactive and is never killed', async (t) => {
+  const { dir, uuid } = await setup(t);
+  const stranger = spawn('sleep', ['30']);
+  t.after(() => stranger.kill('SIGKILL'));
+  await once(stranger, 'spawn');
+  const pm = new ProcessManager({ uuid, pidsDir: dir, command: service(uuid) });
+  await writeFile(pm.pidfile, `${stranger.pid}\n`);
+  assert.equal(await pm.active(), false, 'a PID whose cmdline lacks the uuid is not ours');
+  assert.equal(await pm.disable(), false, 'nothing signalled');
+  await new Promise((r) => setTimeout(r, 100));
+  assert.equal(stranger.exitCode, null);
+  assert.equal(stranger.signalCode, null, 'the stranger is still alive');
+  assert.ok((await readCmdline(stranger.pid!)).includes('sleep'));
+});
+
+test('reload sends SIGHUP to an active process', async (t) => {
+  const { dir, uuid } = await setup(t);
+  const marker = join(dir, 'hup');
+  const pm = new ProcessManager({
+    uuid,
+    pidsDir: dir,
+    command: () => [
+      process.execPath,
+      '-e',
+      `process.on('SIGHUP', () => require('fs').writeFileSync(${JSON.stringify(marker)}, 'x')); setInterval(() => {}, 1000)`,
+      uuid,
+    ],
+  });
+  await pm.enable();
+  await new Promise((r) => setTimeout(r, 300)); // let node install its handler
+  await pm.reload();
+  assert.ok(await waitFor(async () => existsSync(marker), 3000), 'the process saw SIGHUP');
+  await pm.disable();
+});
+
+test('the monitor respawns a killed process within its interval, and stops after unregister', async (t) => {
+  const { dir, uuid } = await setup(t);
+  const pm = new ProcessManager({ uuid, pidsDir: dir, command: service(uuid) });
+  const monitor = new ProcessMonitor({ intervalMs: 200 });
+  t.after(() => monitor.stop());
+  await pm.enable();
+  monitor.register(pm);
+  const first = (await pm.pid())!;
+  process.kill(first, 'SIGKILL');
+  const killedAt = Date.now();
+  assert.ok(
+    await waitFor(async () => (await pm.active()) && (await pm.pid()) !== first, 200 + 3000),
+    'respawned within interval + 3 s',
+  );
+  assert.ok(Date.now() - killedAt < 3200);
+  monitor.unregister(uuid);
+  await pm.disable();
+  await new Promise((r) => setTimeout(r, 600));
+  assert.equal(await pm.active(), false, 'not resurrected after unregister');
+});
+
+test('the monitor can run a custom exit action instead of respawning', async (t) => {
+  const { dir, uuid } = await setup(t);
+  const pm = new ProcessManager({ uuid, pidsDir: dir, command: service(uuid) });
+  const seen: string[] = [];
+  const monitor = new ProcessMonitor({
+    intervalMs: 100,
+    action: (id, svc) => void seen.push(`${id}/${svc}`),
+  });
+  t.after(() => monitor.stop());
+  monitor.register(pm); // never enabled: dead from the start
+  await monitor.check();
+  assert.deepEqual(seen, [`${uuid}/process`]);
+  assert.equal(await pm.active(), false);
+});

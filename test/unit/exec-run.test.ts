@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CommandNotFoundError, ProcessError } from '../../src/exec/process-error.js';
+import { buildArgv, run } from '../../src/exec/run.js';
+
+test('run returns stdout and stderr of a successful command, feeding stdin', async () => {
+  const r = await run(['sh', '-c', 'cat; echo err >&2'], { input: 'hello\n', root: false });
+  assert.equal(r.exitCode, 0);
+  assert.equal(r.stdout, 'hello\n');
+  assert.equal(r.stderr, 'err\n');
+});
+
+test('a non-zero exit throws a ProcessError with argv, code, stdout, stderr and a one-line message', async () => {
+  const e = await run(['sh', '-c', 'echo out; echo "bad thing" >&2; exit 3'], { root: false }).catch(
+    (x) => x,
+  );
+  assert.ok(e instanceof ProcessError);
+  assert.equal(e.exitCode, 3);
+  assert.equal(e.signal, null);
+  assert.equal(e.stdout, 'out\n');
+  assert.equal(e.stderr, 'bad thing\n');
+  assert.deepEqual(e.argv.slice(0, 2), ['sh', '-c']);
+  assert.match(e.message, /^command failed with exit code 3: sh -c .*: bad thing$/);
+  assert.ok(!e.message.includes('\n'));
+});
+
+test('extraOkCodes accepts listed exit codes and still rejects others', async () => {
+  const ok = await run(['sh', '-c', 'exit 1'], { extraOkCodes: [1], root: false });
+  assert.equal(ok.exitCode, 1);
+  await assert.rejects(run(['sh', '-c', 'exit 2'], { extraOkCodes: [1], root: false }), ProcessError);
+});
+
+test('check:false resolves with a failing outcome instead of throwing', async () => {
+  const r = await run(['sh', '-c', 'exit 7'], { check: false, root: false });
+  assert.equal(r.exitCode, 7);
+});
+
+test('a process killed by a signal reports the signal', async () => {
+  const e = await run(['sh', '-c', 'kill -TERM $$'], { root: false }).catch((x) => x);
+  assert.ok(e instanceof ProcessError);
+  assert.equal(e.signal, 'SIGTERM');
+  assert.equal(e.exitCode, null);
+  assert.match(e.message, /killed by SIGTERM/);
+});
+
+test('a timeout kills the process and throws a timed-out ProcessError', async () => {
+  const started = Date.now();
+  const e = await run(['sleep', '10'], { timeoutMs: 200, root: false }).catch((x) => x);
+  assert.ok(e instanceof ProcessError);
+  assert.equal(e.timedOut, true);
+  assert.equal(e.signal, 'SIGKILL');
+  assert.match(e.message, /timed out/);
+  assert.ok(Date.now() - started < 3000);
+});
+
+test('a missing binary throws CommandNotFoundError naming it', async () => {
+  const e = await run(['tenantnet-no-such-binary', 'x'], { root: false }).catch((x) => x);
+  assert.ok(e instanceof CommandNotFoundError);
+  assert.equal(e.command, 'tenantnet-no-such-binary');
+  assert.match(e.message, /command not found: "tenantnet-no-such-binary"/);
+});
+
+test('extra env reaches the child', async () => {
+  const r = await run(['sh', '-c', 'echo "$TN_X"'], { env: { TN_X: 'forty-two' }, root: false });
+  assert.equal(r.stdout, 'forty-two\n');
+});
+
+test('buildArgv adds the namespace prefix, env through `env`, and the root helper in front', () => {
+  assert.deepEqual(buildArgv(['ip', 'a'], { namespace: 'ns1', rootHelper: null }), [
+    'ip',
+    'netns',
+    'exec',
+    'ns1',
+    'ip',
+    'a',
+  ]);
+  assert.deepEqual(buildArgv(['x'], { namespace: 'n', rootHelper: ['sudo', '-n'], env: { A: '1' } }), [
+    'sudo',
+    '-n',
+    'ip',
+    'netns',
+    'exec',
+    'n',
+    'env',
+    'A=1',
+    'x',
+  ]);
+  assert.deepEqual(buildArgv(['x'], { root: false, rootHelper: ['sudo'] }), ['x']);
+  assert.throws(() => buildArgv([]), /argv is empty/);
+});
