@@ -1,0 +1,378 @@
+import { connect, type Socket } from 'node:net';
+import { OvsdbConnectionError, OvsdbRpcError, operationError } from './errors.js';
+import { JsonSplitter } from './framing.js';
+import { encodeOperation, type Operation, type OperationResult, Transaction } from './operations.js';
+import { decodeRow, decodeValue, type OvsdbRow, type Uuid } from './values.js';
+
+/** The system ovsdb-server's socket on Debian. */
+export const DEFAULT_OVSDB_SOCKET = '/var/run/openvswitch/db.sock';
+
+/** Options for {@link OvsdbClient.connect}. */
+export interface OvsdbClientOptions {
+  /** Unix socket of ovsdb-server; default {@link DEFAULT_OVSDB_SOCKET}. */
+  readonly socketPath?: string;
+  /** Database name; default `Open_vSwitch`. */
+  readonly database?: string;
+  /** Reconnect (and re-establish monitors) when the server goes away; default true. */
+  readonly reconnect?: boolean;
+  /** How long a request waits for an answer, or for a reconnect, before failing; default 10 s. */
+  readonly requestTimeoutMs?: number;
+}
+
+/** Options for {@link OvsdbClient.transact}. */
+export interface TransactOptions {
+  /**
+   * Resolve only once ovs-vswitchd has applied the change (the `next_cfg`/`cur_cfg` handshake
+   * ovs-vsctl does): needed before reading `ofport` or using a new device. Value: timeout in ms
+   * (true means 10 s). Ignored for read-only transactions.
+   */
+  readonly waitForVswitchd?: boolean | number;
+}
+
+/** One row's change in a monitor update: `new` absent = deleted, `old` absent = inserted (or initial). */
+export interface RowUpdate {
+  /** The row before (for a modify, only the changed columns). */
+  readonly old?: OvsdbRow;
+  /** The row after (all monitored columns). */
+  readonly new?: OvsdbRow;
+}
+
+/** Table name → row uuid → change. */
+export type TableUpdates = Record<string, Record<string, RowUpdate>>;
+
+/** What a monitor watches per table: the columns (default all). */
+export type MonitorRequests = Record<string, { readonly columns?: readonly string[] }>;
+
+/**
+ * Called with the initial rows (`initial` true: when the monitor starts and again after every
+ * reconnect, so a consumer can resynchronise) and with every later change.
+ */
+export type MonitorHandler = (updates: TableUpdates, initial: boolean) => void;
+
+/** A live monitor; survives reconnects until cancelled. */
+export interface Monitor {
+  /** The JSON-RPC monitor id. */
+  readonly id: string;
+  /** Stops the monitor (`monitor_cancel`); idempotent. */
+  cancel(): Promise<void>;
+}
+
+interface Pending {
+  readonly method: string;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+interface MonitorState {
+  readonly id: string;
+  readonly requests: MonitorRequests;
+  readonly handler: MonitorHandler;
+  /** Updates that arrived before the initial rows were handed over (the reply resolves a microtask later). */
+  queue: TableUpdates[] | null;
+}
+
+/**
+ * A small RFC 7047 client over a unix socket: JSON-RPC framing, request ids, `echo` answered,
+ * `get_schema`, `transact`, `monitor`/`monitor_cancel`, the vswitchd apply wait, and reconnect
+ * that re-establishes monitors. One connection, requests pipelined.
+ */
+export class OvsdbClient {
+  /** The database transactions and monitors use. */
+  readonly database: string;
+  /** The server socket. */
+  readonly socketPath: string;
+  private socket: Socket | null = null;
+  private splitter = new JsonSplitter();
+  private readonly pending = new Map<number, Pending>();
+  private readonly monitors = new Map<string, MonitorState>();
+  private nextId = 1;
+  private nextMonitor = 1;
+  private closed = false;
+  private connecting: Promise<void> | null = null;
+  private readonly reconnect: boolean;
+  private readonly timeoutMs: number;
+  /** How many times the connection was re-established (for tests and diagnostics). */
+  reconnects = 0;
+
+  private constructor(opts: OvsdbClientOptions) {
+    this.socketPath = opts.socketPath ?? DEFAULT_OVSDB_SOCKET;
+    this.database = opts.database ?? 'Open_vSwitch';
+    this.reconnect = opts.reconnect ?? true;
+    this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
+  }
+
+  /**
+   * Connects to ovsdb-server.
+   *
+   * @throws {OvsdbConnectionError} when the socket cannot be reached
+   */
+  static async connect(opts: OvsdbClientOptions = {}): Promise<OvsdbClient> {
+    const c = new OvsdbClient(opts);
+    await c.open();
+    return c;
+  }
+
+  private open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const s = connect(this.socketPath);
+      const fail = (e: Error) => reject(new OvsdbConnectionError(this.socketPath, e.message));
+      s.once('error', fail);
+      s.once('connect', () => {
+        s.off('error', fail);
+        this.socket = s;
+        this.splitter = new JsonSplitter();
+        s.on('data', (b: Buffer) => this.onData(b));
+        s.on('error', () => {}); // 'close' follows and does the work
+        s.on('close', () => this.onClose(s));
+        resolve();
+      });
+    });
+  }
+
+  private onClose(s: Socket): void {
+    if (this.socket !== s) return;
+    this.socket = null;
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(
+        new OvsdbConnectionError(this.socketPath, `connection closed before ${p.method} was answered`),
+      );
+    }
+    if (!this.closed && this.reconnect) void this.ensureConnected().catch(() => {});
+  }
+
+  /** Resolves once connected, reconnecting with backoff (25 ms doubling to 1 s) within the request timeout. */
+  private ensureConnected(): Promise<void> {
+    if (this.socket) return Promise.resolve();
+    if (this.closed) return Promise.reject(new OvsdbConnectionError(this.socketPath, 'client closed'));
+    if (!this.reconnect) return Promise.reject(new OvsdbConnectionError(this.socketPath, 'not connected'));
+    this.connecting ??= (async () => {
+      const deadline = Date.now() + this.timeoutMs;
+      let delay = 25;
+      for (;;) {
+        try {
+          await this.open();
+          break;
+        } catch (e) {
+          if (this.closed || Date.now() + delay > deadline) throw e;
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 1000);
+        }
+      }
+      this.reconnects++;
+      for (const m of this.monitors.values()) {
+        m.queue = [];
+        const initial = await this.call('monitor', [this.database, m.id, encodeRequests(m.requests)]);
+        deliverInitial(m, initial);
+      }
+    })().finally(() => {
+      this.connecting = null;
+    });
+    return this.connecting;
+  }
+
+  private onData(b: Buffer): void {
+    let msgs: unknown[];
+    try {
+      msgs = this.splitter.push(b);
+    } catch {
+      this.socket?.destroy(); // a garbled stream cannot be resynchronised: reconnect
+      return;
+    }
+    for (const m of msgs) this.dispatch(m as Record<string, unknown>);
+  }
+
+  private dispatch(m: Record<string, unknown>): void {
+    if (typeof m.method === 'string') {
+      if (m.method === 'echo') this.send({ id: m.id, result: m.params, error: null });
+      else if (m.method === 'update' && Array.isArray(m.params)) {
+        const mon = this.monitors.get(String(m.params[0]));
+        const u = decodeUpdates(m.params[1]);
+        if (mon?.queue) mon.queue.push(u);
+        else mon?.handler(u, false);
+      }
+      return;
+    }
+    const p = typeof m.id === 'number' ? this.pending.get(m.id) : undefined;
+    if (!p) return;
+    this.pending.delete(m.id as number);
+    clearTimeout(p.timer);
+    if (m.error !== null && m.error !== undefined) p.reject(new OvsdbRpcError(p.method, m.error));
+    else p.resolve(m.result);
+  }
+
+  private send(msg: unknown): void {
+    this.socket?.write(JSON.stringify(msg));
+  }
+
+  private call(method: string, params: unknown[]): Promise<unknown> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(
+          new OvsdbConnectionError(this.socketPath, `no answer to ${method} within ${this.timeoutMs} ms`),
+        );
+      }, this.timeoutMs);
+      this.pending.set(id, { method, resolve, reject, timer });
+      this.send({ method, params, id });
+    });
+  }
+
+  /**
+   * Sends one JSON-RPC request (connecting again first if the server went away) and returns its result.
+   *
+   * @throws {OvsdbRpcError} when the reply carries an error
+   * @throws {OvsdbConnectionError} when there is no connection or no answer in time
+   */
+  async request(method: string, params: unknown[]): Promise<unknown> {
+    await this.ensureConnected();
+    return this.call(method, params);
+  }
+
+  /** The database schema (`get_schema`), as the server sends it. */
+  async getSchema(): Promise<{ name: string; version: string; tables: Record<string, unknown> }> {
+    return (await this.request('get_schema', [this.database])) as never;
+  }
+
+  /** Liveness check: the server echoes the parameters. */
+  async echo(): Promise<void> {
+    await this.request('echo', ['tenantnet']);
+  }
+
+  /**
+   * Runs operations as ONE transaction; returns one result per operation.
+   *
+   * @throws {OvsdbOperationError} (or a subclass) when an operation or the commit failed; nothing committed
+   * @throws {OvsdbTimedOutError} when `waitForVswitchd` ran out of time (the change itself is committed)
+   * @throws {OvsdbConnectionError} / {@link OvsdbRpcError} as {@link request}
+   */
+  async transact(
+    ops: Transaction | readonly Operation[],
+    opts: TransactOptions = {},
+  ): Promise<OperationResult[]> {
+    const list = ops instanceof Transaction ? ops.ops : ops;
+    const readOnly = list.every((o) => o.op === 'select' || o.op === 'wait' || o.op === 'comment');
+    const wait = opts.waitForVswitchd && !readOnly;
+    const all: Operation[] = wait
+      ? [
+          ...list,
+          { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['next_cfg', '+=', 1]] },
+          { op: 'select', table: 'Open_vSwitch', where: [], columns: ['next_cfg'] },
+        ]
+      : [...list];
+    const results = await this.rawTransact(all);
+    if (wait) {
+      const next = results[results.length - 1]?.rows?.[0]?.next_cfg;
+      const timeoutMs = typeof opts.waitForVswitchd === 'number' ? opts.waitForVswitchd : 10_000;
+      if (typeof next === 'number') await this.waitForCurCfg(next, timeoutMs);
+    }
+    return results.slice(0, list.length);
+  }
+
+  /**
+   * Waits until ovs-vswitchd reports `cur_cfg >= cfg`. Done as a server-side `wait` (the server
+   * re-evaluates it on every change), so it costs one round trip, not polling: "no Open_vSwitch row
+   * has cur_cfg < cfg".
+   *
+   * @throws {OvsdbTimedOutError} after `timeoutMs`
+   */
+  async waitForCurCfg(cfg: number, timeoutMs = 10_000): Promise<void> {
+    await this.rawTransact([
+      {
+        op: 'wait',
+        table: 'Open_vSwitch',
+        where: [['cur_cfg', '<', cfg]],
+        columns: [],
+        until: '==',
+        rows: [],
+        timeoutMs,
+      },
+    ]);
+  }
+
+  private async rawTransact(ops: readonly Operation[]): Promise<OperationResult[]> {
+    const reply = await this.request('transact', [this.database, ...ops.map(encodeOperation)]);
+    if (!Array.isArray(reply))
+      throw new OvsdbRpcError('transact', `unexpected reply ${JSON.stringify(reply)}`);
+    const out: OperationResult[] = [];
+    for (let i = 0; i < reply.length; i++) {
+      const r = reply[i] as Record<string, unknown> | null;
+      if (r && typeof r.error === 'string') throw operationError(r as { error: string }, i, ops[i]?.op);
+      if (i >= ops.length) continue;
+      out.push({
+        ...(r?.uuid !== undefined ? { uuid: decodeValue(r.uuid) as Uuid } : {}),
+        ...(typeof r?.count === 'number' ? { count: r.count } : {}),
+        ...(Array.isArray(r?.rows) ? { rows: r.rows.map(decodeRow) } : {}),
+      });
+    }
+    return out;
+  }
+
+  /**
+   * Starts a monitor. The handler is called with the initial rows before this resolves, then with
+   * each `update`; after a reconnect the monitor is re-established and the handler gets the
+   * then-current rows again with `initial` true.
+   */
+  async monitor(requests: MonitorRequests, handler: MonitorHandler): Promise<Monitor> {
+    const id = `m${this.nextMonitor++}`;
+    const state: MonitorState = { id, requests, handler, queue: [] };
+    await this.ensureConnected(); // first, so a reconnect in progress does not also start this monitor
+    this.monitors.set(id, state);
+    let initial: unknown;
+    try {
+      initial = await this.call('monitor', [this.database, id, encodeRequests(requests)]);
+    } catch (e) {
+      this.monitors.delete(id);
+      throw e;
+    }
+    deliverInitial(state, initial);
+    return {
+      id,
+      cancel: async () => {
+        if (!this.monitors.delete(id) || !this.socket) return;
+        await this.call('monitor_cancel', [id]).catch(() => {});
+      },
+    };
+  }
+
+  /** Closes the connection for good; pending requests fail with {@link OvsdbConnectionError}. */
+  close(): void {
+    this.closed = true;
+    this.monitors.clear();
+    const s = this.socket;
+    s?.destroy();
+    if (s) this.onClose(s);
+  }
+}
+
+function deliverInitial(m: MonitorState, initial: unknown): void {
+  const queued = m.queue ?? [];
+  m.queue = null;
+  m.handler(decodeUpdates(initial), true);
+  for (const u of queued) m.handler(u, false);
+}
+
+function encodeRequests(r: MonitorRequests): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [t, q] of Object.entries(r)) out[t] = q.columns ? { columns: q.columns } : {};
+  return out;
+}
+
+function decodeUpdates(j: unknown): TableUpdates {
+  const out: TableUpdates = {};
+  if (!j || typeof j !== 'object') return out;
+  for (const [table, rows] of Object.entries(j as Record<string, Record<string, Record<string, unknown>>>)) {
+    const t: Record<string, RowUpdate> = {};
+    for (const [id, u] of Object.entries(rows)) {
+      t[id] = {
+        ...(u.old !== undefined ? { old: decodeRow(u.old) } : {}),
+        ...(u.new !== undefined ? { new: decodeRow(u.new) } : {}),
+      };
+    }
+    out[table] = t;
+  }
+  return out;
+}
