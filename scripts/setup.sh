@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian machine (as root) for tenantnet: the system packages it drives and its
+# tests use, the npm packages (npm ci), and the build. Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  iproute2        # ip: namespaces, links, addresses, routes (the ip -batch coprocess)
+  iptables        # iptables-save / iptables-restore (nf_tables backend)
+  ipset
+  conntrack
+  dnsmasq-base    # DHCP per network
+  openvswitch-switch  # ovsdb-server, ovs-vswitchd, ovs-vsctl, ovs-ofctl
+  busybox         # udhcpc: the DHCP client used in tests
+  socat           # TCP/UDP probes in tests
+  ethtool         # tx checksum offload off on veths attached to a netdev OVS bridge
+  iputils-ping
+  procps
+  kmod
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The Debian package may start the system Open vSwitch; tenantnet's tests use a private one and
+# never touch the system's, so nothing here depends on whether it runs.
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+npm run --silent build
