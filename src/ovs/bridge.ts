@@ -144,7 +144,7 @@ export class OvsBridge {
    * @throws {OvsdbError} when the bridge does not exist or the server refuses
    */
   async addPorts(specs: readonly PortSpec[], opts: { mayExist?: boolean } = {}): Promise<string[]> {
-    specs.forEach((s, i) => validatePortSpec(s, `ports[${i}]`));
+    for (const [i, s] of specs.entries()) validatePortSpec(s, `ports[${i}]`);
     const existing = new Set((await this.ovs.select('Port', [], ['name'])).map((r) => String(r.name)));
     const fresh = specs.filter((s) => !existing.has(s.name));
     if (opts.mayExist === false && fresh.length < specs.length) {
@@ -182,7 +182,7 @@ export class OvsBridge {
 
   /** Deletes the named ports of this bridge in ONE transaction; returns how many existed. */
   async deletePorts(names: readonly string[]): Promise<number> {
-    names.forEach((n, i) => ovsName(n, `ports[${i}]`));
+    for (const [i, n] of names.entries()) ovsName(n, `ports[${i}]`);
     const wanted = new Set(names);
     const uuids = (await this.portRows())
       .filter((r) => wanted.has(String(r.name)))
