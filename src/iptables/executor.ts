@@ -1,0 +1,132 @@
+import { ProcessError } from '../exec/process-error.js';
+import { run } from '../exec/run.js';
+import { IptablesRestoreError, LegacyTablesError, NamespaceNotFoundError } from './errors.js';
+import type { Family } from './names.js';
+
+/** What the manager needs from the system: read the tables, write a batch. */
+export interface IptablesExecutor {
+  /**
+   * The `iptables-save` stdout for one namespace and family (all tables; a fresh namespace prints
+   * nothing).
+   *
+   * @throws {NamespaceNotFoundError} when the namespace does not exist
+   * @throws {LegacyTablesError} when the namespace holds legacy iptables rules
+   */
+  save(namespace: string | null, family: Family): Promise<string>;
+  /**
+   * Feeds one batch to `iptables-restore -w --noflush`.
+   *
+   * @throws {IptablesRestoreError} when the batch is refused (nothing of it is applied)
+   * @throws {NamespaceNotFoundError} when the namespace does not exist
+   */
+  restore(namespace: string | null, family: Family, input: string): Promise<void>;
+}
+
+function tool(family: Family, what: 'save' | 'restore' | 'legacy-save'): string {
+  return `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-${what}`;
+}
+
+function vanished(e: unknown, namespace: string | null): boolean {
+  return (
+    namespace !== null &&
+    e instanceof ProcessError &&
+    /Cannot open network namespace|No such file or directory/.test(e.stderr) &&
+    /netns/.test(e.stderr + e.argv.join(' '))
+  );
+}
+
+/**
+ * The iptables-restore error as (line number, reason). iptables-restore says `line N failed: …`,
+ * `line N: …` or `Error occurred at line: N`; the nf_tables backend checks some things only at
+ * COMMIT and then blames the COMMIT line, so a `'NAME'` in the reason points back at the line
+ * that mentions it. Pure.
+ */
+export function parseRestoreError(
+  stderr: string,
+  input: string,
+): { lineNumber: number | null; reason: string } {
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('Try `'));
+  const numLine = lines.find((l) => /line:? \d+/.test(l));
+  let lineNumber = numLine ? Number(/line:? (\d+)/.exec(numLine)?.[1]) : null;
+  const reason =
+    lines
+      .map((l) =>
+        l
+          .replace(/^ip6?tables-restore( v[\d.]+ \(nf_tables\))?:\s*/, '')
+          .replace(/^Error occurred at line: \d+$/, '')
+          .replace(/^line \d+( failed)?:\s*/, ''),
+      )
+      .filter((l) => l !== '')
+      .join('; ') || 'iptables-restore failed';
+  const sent = input.split('\n');
+  if (lineNumber !== null && sent[lineNumber - 1] === 'COMMIT') {
+    const name = /'([^']+)'/.exec(reason)?.[1];
+    if (name) {
+      const i = sent.findIndex(
+        (l, k) => k < (lineNumber as number) && l.startsWith('-') && l.split(' ').includes(name),
+      );
+      if (i >= 0) lineNumber = i + 1;
+    }
+  }
+  return { lineNumber, reason };
+}
+
+/** Legacy tables holding anything beyond empty built-in chains with ACCEPT policies. Pure. */
+export function legacyTablesInUse(saveText: string): string[] {
+  const used = new Set<string>();
+  let table = '';
+  for (const line of saveText.split('\n')) {
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line.startsWith('-A ') || (line.startsWith(':') && !/^:\S+ ACCEPT /.test(line))) used.add(table);
+  }
+  return [...used];
+}
+
+/** The real executor: `iptables-save`/`iptables-restore` (or the ip6tables ones) through {@link run}. */
+export class KernelIptablesExecutor implements IptablesExecutor {
+  /** @param timeoutMs per-command timeout */
+  constructor(private readonly timeoutMs = 30_000) {}
+
+  /** {@inheritDoc IptablesExecutor.save} */
+  async save(namespace: string | null, family: Family): Promise<string> {
+    try {
+      const r = await run([tool(family, 'save')], { namespace, timeoutMs: this.timeoutMs });
+      // nf_tables iptables-save warns on stderr when legacy tables exist: look only then.
+      if (r.stderr.includes('legacy tables present')) {
+        const legacy = await run([tool(family, 'legacy-save')], {
+          namespace,
+          timeoutMs: this.timeoutMs,
+          check: false,
+        });
+        const used = legacyTablesInUse(legacy.stdout);
+        if (used.length > 0) throw new LegacyTablesError(namespace, used);
+      }
+      return r.stdout;
+    } catch (e) {
+      if (vanished(e, namespace)) throw new NamespaceNotFoundError(namespace as string);
+      throw e;
+    }
+  }
+
+  /** {@inheritDoc IptablesExecutor.restore} */
+  async restore(namespace: string | null, family: Family, input: string): Promise<void> {
+    try {
+      await run([tool(family, 'restore'), '-w', '--noflush'], {
+        namespace,
+        input,
+        timeoutMs: this.timeoutMs,
+      });
+    } catch (e) {
+      if (vanished(e, namespace)) throw new NamespaceNotFoundError(namespace as string);
+      if (e instanceof ProcessError && !e.timedOut) {
+        const { lineNumber, reason } = parseRestoreError(e.stderr, input);
+        const line = lineNumber !== null ? (input.split('\n')[lineNumber - 1] ?? null) : null;
+        throw new IptablesRestoreError(namespace, family, lineNumber, line, reason, input);
+      }
+      throw e;
+    }
+  }
+}

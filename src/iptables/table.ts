@@ -1,0 +1,232 @@
+import { InvalidInputError } from '../errors.js';
+import type { DesiredRule, RulePosition } from './diff.js';
+import { checkChainName, type Family, isBuiltinChain, type TableName, wrapName } from './names.js';
+import { normaliseRule } from './normalise.js';
+import { joinTokens, tokenize } from './rule-text.js';
+
+/** Options for {@link IptablesTable.addRule} and {@link IptablesTable.removeRule}. */
+export interface RuleOptions {
+  /** The chain name is wrapped (`<prefix>-<chain>`); default true. False: a built-in or shared chain. */
+  readonly wrap?: boolean;
+  /** Put the rule before the chain's other rules of this manager; default false. */
+  readonly top?: boolean;
+  /** A tag for {@link IptablesTable.clearRulesByTag}. */
+  readonly tag?: string;
+  /** A comment (`-m comment`) placed before the target, as iptables-save prints it. */
+  readonly comment?: string;
+}
+
+/** Options for chain operations. */
+export interface ChainOptions {
+  /** The name is wrapped (`<prefix>-<chain>`); default true. */
+  readonly wrap?: boolean;
+}
+
+/** What a table needs to know about the manager that owns it. */
+export interface TableOwner {
+  /** The manager's chain prefix. */
+  readonly prefix: string;
+  /** The owner mark put in the comment of rules that live in chains the manager does not own. */
+  readonly mark: string;
+}
+
+/** A rule as the model keeps it. */
+export interface StoredRule {
+  /** Canonical text (after `$name` expansion, owner comment and normalisation). */
+  readonly text: string;
+  /** Where it goes among this manager's rules of the chain. */
+  readonly position: RulePosition;
+  /** A rule several managers share (never deleted by one). */
+  readonly shared: boolean;
+  /** Tag given by the caller. */
+  readonly tag: string | undefined;
+}
+
+interface ChainModel {
+  readonly wrapped: boolean;
+  readonly rules: StoredRule[];
+}
+
+/**
+ * The wanted state of one table for one family and one manager: its wrapped chains and their
+ * rules, and its rules in built-in or shared chains. Pure data and validation; nothing runs until
+ * the manager applies.
+ */
+export class IptablesTable {
+  private readonly chains = new Map<string, ChainModel>();
+
+  /**
+   * @param family the family (addresses in rules are checked against it)
+   * @param name the table
+   * @param owner the manager's prefix and owner mark
+   */
+  constructor(
+    readonly family: Family,
+    readonly name: TableName,
+    private readonly owner: TableOwner,
+  ) {}
+
+  /** The full name of `chain`: wrapped (`<prefix>-<chain>`) or as given. */
+  chainName(chain: string, opts: ChainOptions = {}): string {
+    checkChainName(chain, `${this.name} chain`);
+    return opts.wrap === false ? chain : wrapName(this.owner.prefix, chain);
+  }
+
+  /**
+   * Adds a chain (idempotent). A wrapped chain is owned: created on apply and deleted when removed.
+   * An unwrapped one is shared: created on apply when missing and never deleted.
+   *
+   * @returns the chain's full name
+   * @throws {InvalidInputError} on a bad name, or a wrapped name that collides after shortening
+   */
+  addChain(chain: string, opts: ChainOptions = {}): string {
+    const full = this.chainName(chain, opts);
+    const had = this.chains.get(full);
+    if (had && had.wrapped !== (opts.wrap !== false)) {
+      throw new InvalidInputError(`${this.name} chain "${full}" already exists with another wrap setting`);
+    }
+    if (!had) this.chains.set(full, { wrapped: opts.wrap !== false, rules: [] });
+    return full;
+  }
+
+  /** True when the model has the chain (built-ins of the table always count as unwrapped chains). */
+  hasChain(chain: string, opts: ChainOptions = {}): boolean {
+    const full = this.chainName(chain, opts);
+    return this.chains.has(full) || (opts.wrap === false && isBuiltinChain(this.name, chain));
+  }
+
+  /**
+   * Removes a chain, its rules, and every rule of this manager in the table that jumps or goes to
+   * it. Removing a chain that is not there does nothing.
+   *
+   * @returns true when the chain was there
+   */
+  removeChain(chain: string, opts: ChainOptions = {}): boolean {
+    const full = this.chainName(chain, opts);
+    if (!this.chains.delete(full)) return false;
+    const jump = new RegExp(`(^| )-[jg] ${full.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( |$)`);
+    for (const c of this.chains.values()) {
+      for (let i = c.rules.length - 1; i >= 0; i--)
+        if (jump.test((c.rules[i] as StoredRule).text)) c.rules.splice(i, 1);
+    }
+    return true;
+  }
+
+  /** Removes every rule of a chain, keeping the chain. */
+  emptyChain(chain: string, opts: ChainOptions = {}): void {
+    const c = this.chains.get(this.chainName(chain, opts));
+    if (c) c.rules.length = 0;
+  }
+
+  /** True when the chain is absent or has no rules of this manager. */
+  isChainEmpty(chain: string, opts: ChainOptions = {}): boolean {
+    return (this.chains.get(this.chainName(chain, opts))?.rules.length ?? 0) === 0;
+  }
+
+  /**
+   * The canonical text a rule gets in this table: `$name` expanded to the wrapped name (the chain
+   * must exist in the model), the comment (and, outside wrapped chains, the owner mark) placed
+   * before the target, then {@link normaliseRule}. Pure with respect to the kernel.
+   *
+   * @throws {InvalidInputError} on an unknown `$name`, a bad address or quoting
+   */
+  ruleText(chain: string, rule: string, opts: RuleOptions = {}): string {
+    const full = this.chainName(chain, opts);
+    const wrapped = this.chains.get(full)?.wrapped ?? opts.wrap !== false;
+    const tokens = tokenize(rule).map((t) =>
+      t.replace(/\$([A-Za-z0-9_][A-Za-z0-9_-]*)/g, (_, name: string) => {
+        const target = wrapName(this.owner.prefix, name);
+        if (!this.chains.has(target)) {
+          throw new InvalidInputError(
+            `${this.name} rule "${rule}": $${name} names no chain of this manager (add it with addChain first)`,
+          );
+        }
+        return target;
+      }),
+    );
+    const comment = wrapped
+      ? opts.comment
+      : opts.comment
+        ? `${this.owner.mark} ${opts.comment}`
+        : this.owner.mark;
+    if (comment !== undefined) {
+      const at = tokens.findIndex((t) => t === '-j' || t === '-g' || t === '--jump' || t === '--goto');
+      tokens.splice(at < 0 ? tokens.length : at, 0, '-m', 'comment', '--comment', comment);
+    }
+    return normaliseRule(joinTokens(tokens), this.family);
+  }
+
+  /**
+   * Adds a rule to a chain (idempotent: an identical rule is not added twice).
+   *
+   * @throws {InvalidInputError} when the chain is not in the model (for unwrapped chains: not a
+   *   built-in and not added), or the rule is malformed
+   */
+  addRule(chain: string, rule: string, opts: RuleOptions = {}): void {
+    this.insert(chain, rule, opts, opts.top ? 'top' : 'normal', false);
+  }
+
+  /** @internal Adds a rule with an explicit position; used by the manager for its own plumbing. */
+  insert(chain: string, rule: string, opts: RuleOptions, position: RulePosition, shared: boolean): void {
+    const full = this.chainName(chain, opts);
+    let c = this.chains.get(full);
+    if (!c && opts.wrap === false && isBuiltinChain(this.name, chain)) {
+      c = { wrapped: false, rules: [] };
+      this.chains.set(full, c);
+    }
+    if (!c) {
+      throw new InvalidInputError(
+        `${this.family} ${this.name}: unknown chain "${full}" (add it with addChain before adding rules)`,
+      );
+    }
+    const text = shared ? normaliseRule(rule, this.family) : this.ruleText(chain, rule, opts);
+    if (c.rules.some((r) => r.text === text)) return;
+    c.rules.push({ text, position, shared, tag: opts.tag });
+  }
+
+  /**
+   * Removes a rule given as it was added (same chain, text, comment and wrap). A rule that is not
+   * there is ignored.
+   *
+   * @returns true when a rule was removed
+   */
+  removeRule(chain: string, rule: string, opts: RuleOptions = {}): boolean {
+    const c = this.chains.get(this.chainName(chain, opts));
+    if (!c) return false;
+    const text = this.ruleText(chain, rule, opts);
+    const i = c.rules.findIndex((r) => r.text === text);
+    if (i < 0) return false;
+    c.rules.splice(i, 1);
+    return true;
+  }
+
+  /** Removes every rule carrying `tag`. */
+  clearRulesByTag(tag: string): void {
+    for (const c of this.chains.values()) {
+      for (let i = c.rules.length - 1; i >= 0; i--)
+        if ((c.rules[i] as StoredRule).tag === tag) c.rules.splice(i, 1);
+    }
+  }
+
+  /** The canonical rule texts of a chain, in the order they will be in the kernel. */
+  rules(chain: string, opts: ChainOptions = {}): string[] {
+    return this.ordered(this.chains.get(this.chainName(chain, opts))?.rules ?? []).map((r) => r.text);
+  }
+
+  /** @internal The chains of the model: full name → wrapped flag and ordered rules. */
+  snapshot(): Map<string, { wrapped: boolean; rules: DesiredRule[] }> {
+    const out = new Map<string, { wrapped: boolean; rules: DesiredRule[] }>();
+    for (const [name, c] of this.chains) out.set(name, { wrapped: c.wrapped, rules: this.ordered(c.rules) });
+    return out;
+  }
+
+  /** @internal Forgets everything (used by the manager's teardown). */
+  clear(): void {
+    this.chains.clear();
+  }
+
+  private ordered(rules: readonly StoredRule[]): StoredRule[] {
+    const rank = { top: 0, normal: 1, bottom: 2 } as const;
+    return [...rules].sort((a, b) => rank[a.position] - rank[b.position]);
+  }
+}
