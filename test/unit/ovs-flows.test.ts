@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvalidInputError } from '../../src/errors.js';
+import { addFlowLine, COOKIE_ANY, filterLine, OfctlFlows, parseDumpFlows } from '../../src/ovs/flows.js';
+import { AlwaysPoll, InterfacePollingMinimizer } from '../../src/ovs/polling.js';
+import { vifPortSpec } from '../../src/ovs/ports.js';
+
+test("an added flow gets Neutron's defaults and the bridge cookie", () => {
+  assert.equal(
+    addFlowLine(
+      { match: { in_port: 3, ip: true, nw_dst: '10.0.0.1' }, actions: ['mod_vlan_vid:5', 'NORMAL'] },
+      0x1fn,
+    ),
+    'table=0,priority=1,cookie=0x1f,idle_timeout=0,hard_timeout=0,in_port=3,ip,nw_dst=10.0.0.1,actions=mod_vlan_vid:5,NORMAL',
+  );
+  assert.match(
+    addFlowLine({ table: 2, priority: 7, cookie: 5n, actions: 'drop' }, 1n),
+    /^table=2,priority=7,cookie=0x5,/,
+  );
+});
+
+test('malformed flows are refused before anything runs', () => {
+  assert.throws(() => addFlowLine({ actions: [] }, 1n), InvalidInputError);
+  assert.throws(() => addFlowLine({ actions: ' ' }, 1n), InvalidInputError);
+  assert.throws(() => addFlowLine({ priority: 70000, actions: 'drop' }, 1n), InvalidInputError);
+  assert.throws(() => addFlowLine({ table: 255, actions: 'drop' }, 1n), InvalidInputError);
+  assert.throws(() => addFlowLine({ match: 'ip\npriority=1', actions: 'drop' }, 1n), InvalidInputError);
+  assert.throws(() => addFlowLine({ match: 'ip,actions=NORMAL', actions: 'drop' }, 1n), InvalidInputError);
+  assert.throws(
+    () => addFlowLine({ match: { nw_dst: '1.2.3.4,in_port=1' }, actions: 'drop' }, 1n),
+    InvalidInputError,
+  );
+  assert.throws(() => addFlowLine({ cookie: -1n, actions: 'drop' }, 1n), InvalidInputError);
+});
+
+test('delete and modify filters: priority only when strict, cookie matched exactly unless COOKIE_ANY', () => {
+  assert.equal(filterLine({ match: { in_port: 1 } }, false, 0xan), 'cookie=0xa/-1,in_port=1');
+  assert.equal(filterLine({ cookie: COOKIE_ANY, table: 3 }, false, 0xan), 'table=3');
+  assert.equal(filterLine({ priority: 9, match: 'ip' }, true, 0xan), 'priority=9,cookie=0xa/-1,ip');
+  assert.throws(() => filterLine({ priority: 9 }, false, 1n), InvalidInputError);
+  assert.throws(() => filterLine({ match: 'ip' }, true, 1n), InvalidInputError);
+});
+
+test('OfctlFlows refuses a whole batch with one bad flow without running ovs-ofctl', async () => {
+  const f = new OfctlFlows('br-int', { cookie: 1n, env: { PATH: '/nonexistent' } });
+  await assert.rejects(f.addFlows([{ actions: 'drop' }, { actions: [] }]), InvalidInputError);
+  await assert.rejects(f.deleteFlows([{ priority: 1 }]), InvalidInputError);
+  assert.throws(() => new OfctlFlows('a-bridge-name-too-long'), InvalidInputError);
+  const [c1, c2] = [new OfctlFlows('br').cookie, new OfctlFlows('br').cookie];
+  assert.notEqual(c1, c2, 'random default cookies');
+});
+
+test('dump-flows output parses into entries; header lines are skipped', () => {
+  const out = `NXST_FLOW reply (xid=0x4):
+ cookie=0x0, duration=0.112s, table=0, n_packets=7, n_bytes=546, idle_age=0, priority=0 actions=NORMAL
+ cookie=0x0, duration=0.006s, table=0, n_packets=0, n_bytes=0, hard_timeout=30, idle_age=0, actions=drop
+ cookie=0x11, duration=0.006s, table=3, n_packets=2, n_bytes=84, idle_age=0, priority=7,in_port=1,dl_vlan=5 actions=mod_vlan_vid:9,output:2
+`;
+  assert.deepEqual(parseDumpFlows(out), [
+    { cookie: 0n, table: 0, priority: 0, match: '', actions: 'NORMAL', nPackets: 7, nBytes: 546 },
+    { cookie: 0n, table: 0, priority: 32768, match: '', actions: 'drop', nPackets: 0, nBytes: 0 },
+    {
+      cookie: 0x11n,
+      table: 3,
+      priority: 7,
+      match: 'in_port=1,dl_vlan=5',
+      actions: 'mod_vlan_vid:9,output:2',
+      nPackets: 2,
+      nBytes: 84,
+    },
+  ]);
+});
+
+test('a VIF port spec carries iface-id, attached-mac and the dead VLAN until bound', () => {
+  assert.deepEqual(vifPortSpec({ name: 'tap1', ifaceId: 'p1', mac: 'FA:16:3E:00:00:01' }), {
+    name: 'tap1',
+    type: 'internal',
+    tag: 4095,
+    externalIds: { 'iface-id': 'p1', 'attached-mac': 'fa:16:3e:00:00:01', 'iface-status': 'active' },
+  });
+  assert.throws(
+    () => vifPortSpec({ name: 'tap1', ifaceId: '', mac: 'fa:16:3e:00:00:01' }),
+    InvalidInputError,
+  );
+});
+
+test('polling: always-poll always polls; the minimizer polls on monitor updates and until acknowledged', async () => {
+  const always = new AlwaysPoll();
+  assert.equal(always.isPollingRequired(), true);
+  always.pollingCompleted();
+  assert.equal(always.isPollingRequired(), true);
+
+  const fake = {
+    hasUpdates: false,
+    started: false,
+    start: async () => {
+      fake.started = true;
+    },
+    stop: async () => {
+      throw new Error('not running');
+    },
+  };
+  const m = new InterfacePollingMinimizer(fake);
+  await m.start();
+  assert.equal(fake.started, true);
+  assert.equal(m.isPollingRequired(), false);
+  fake.hasUpdates = true;
+  assert.equal(m.isPollingRequired(), true);
+  fake.hasUpdates = false;
+  assert.equal(m.isPollingRequired(), true, 'still required: the scan was not acknowledged');
+  m.pollingCompleted();
+  assert.equal(m.isPollingRequired(), false);
+  m.forcePolling();
+  assert.equal(m.isPollingRequired(), true);
+  m.pollingCompleted();
+  assert.equal(m.isPollingRequired(), false, 'force is consumed once');
+  await m.stop(); // tolerates "not running"
+});
