@@ -1,5 +1,13 @@
 export { canonicalCidr, isCidr } from './addresses.js';
 export {
+  type ConntrackEntry,
+  type ConntrackOptions,
+  deleteConntrackByAddress,
+  deleteConntrackZone,
+  listConntrackZone,
+  parseConntrack,
+} from './conntrack.js';
+export {
   type DesiredRule,
   type DesiredTable,
   diffChain,
@@ -15,6 +23,15 @@ export {
   legacyTablesInUse,
   parseRestoreError,
 } from './executor.js';
+export {
+  canonicalMembers,
+  IpsetManager,
+  type IpsetManagerOptions,
+  type IpsetRunner,
+  MAX_SET_NAME,
+  type MembersChange,
+  SWAP_SUFFIX,
+} from './ipset.js';
 export { canonicalOf, forgetLearned, learnCanonical, type SentRule } from './learn.js';
 export {
   type ApplyOptions,

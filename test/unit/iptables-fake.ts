@@ -1,0 +1,98 @@
+import { IptablesRestoreError } from '../../src/iptables/errors.js';
+import type { IptablesExecutor } from '../../src/iptables/executor.js';
+import { BUILTIN_CHAINS, type Family, type TableName } from '../../src/iptables/names.js';
+import { parseSave, type SavedState, type SavedTable } from '../../src/iptables/save-parser.js';
+
+/**
+ * A fake iptables for unit tests: keeps tables in memory, prints them like iptables-save and
+ * applies `iptables-restore --noflush` input atomically, with the checks the real one makes
+ * (unknown chain, deleting a busy or non-empty chain, bad rule number). `printAs` rewrites a rule
+ * the way a real iptables might print it differently from how it was given.
+ */
+export class FakeIptables implements IptablesExecutor {
+  readonly states = new Map<string, SavedState>();
+  readonly restores: string[] = [];
+  saves = 0;
+  printAs: (rule: string) => string = (r) => r;
+
+  private key(ns: string | null, family: Family) {
+    return `${ns ?? ''}/${family}`;
+  }
+
+  async save(ns: string | null, family: Family): Promise<string> {
+    this.saves++;
+    return print(this.states.get(this.key(ns, family)) ?? new Map());
+  }
+
+  /** Seeds state from iptables-save text. */
+  load(ns: string | null, family: Family, text: string): void {
+    this.states.set(this.key(ns, family), parseSave(text));
+  }
+
+  async restore(ns: string | null, family: Family, input: string): Promise<void> {
+    this.restores.push(input);
+    const state = parseSave(print(this.states.get(this.key(ns, family)) ?? new Map()));
+    const lines = input.split('\n');
+    let table: SavedTable | null = null;
+    const fail = (n: number, why: string): never => {
+      throw new IptablesRestoreError(ns, family, n + 1, lines[n] ?? null, why, input);
+    };
+    for (const [n, line] of lines.entries()) {
+      if (line === '' || line === 'COMMIT') continue;
+      const w = line.split(' ');
+      if (line.startsWith('*')) {
+        const name = line.slice(1) as TableName;
+        table = state.get(name) ?? {
+          name,
+          chains: new Map(BUILTIN_CHAINS[name].map((c) => [c, { name: c, policy: 'ACCEPT', rules: [] }])),
+        };
+        state.set(name, table);
+        continue;
+      }
+      const t = table as SavedTable | null;
+      if (!t) return fail(n, 'no table');
+      if (line.startsWith(':')) {
+        const name = line.slice(1).split(' ')[0] as string;
+        t.chains.set(name, { name, policy: null, rules: [] });
+        continue;
+      }
+      const chain = t.chains.get(w[1] as string);
+      if (!chain) return fail(n, 'No chain/target/match by that name.');
+      const target = w[w.indexOf('-j') + 1];
+      if (w.includes('-j') && target && /[a-z]/.test(target) && !t.chains.has(target)) {
+        fail(n, `Chain '${target}' does not exist`);
+      }
+      if (w.includes('--bogus')) fail(n, 'unknown option "--bogus"');
+      if (w[0] === '-A') chain.rules.push(this.printAs(w.slice(2).join(' ')));
+      else if (w[0] === '-I') {
+        const at = Number(w[2]) - 1;
+        if (at > chain.rules.length) fail(n, 'Index of insertion too big.');
+        chain.rules.splice(at, 0, this.printAs(w.slice(3).join(' ')));
+      } else if (w[0] === '-D') {
+        const at = Number(w[2]) - 1;
+        if (at >= chain.rules.length) fail(n, 'Index of deletion too big.');
+        chain.rules.splice(at, 1);
+      } else if (w[0] === '-F') chain.rules.length = 0;
+      else if (w[0] === '-X') {
+        if (chain.rules.length > 0) fail(n, 'Directory not empty');
+        for (const c of t.chains.values()) {
+          if (c.rules.some((r) => r.endsWith(`-j ${chain.name}`))) fail(n, 'Device or resource busy');
+        }
+        t.chains.delete(chain.name);
+      } else fail(n, `unknown command ${w[0]}`);
+    }
+    this.states.set(this.key(ns, family), state);
+  }
+}
+
+/** Prints a state as iptables-save does (without the comment lines). */
+export function print(state: SavedState): string {
+  let out = '';
+  for (const t of state.values()) {
+    out += `*${t.name}\n`;
+    for (const c of t.chains.values()) out += `:${c.name} ${c.policy ?? '-'} [0:0]\n`;
+    for (const c of t.chains.values()) for (const r of c.rules) out += `-A ${c.name} ${r}\n`;
+    out += 'COMMIT\n';
+  }
+  return out;
+}

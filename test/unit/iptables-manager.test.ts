@@ -1,0 +1,239 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { InvalidInputError } from '../../src/errors.js';
+import { IptablesRestoreError } from '../../src/iptables/errors.js';
+import { parseRestoreError } from '../../src/iptables/executor.js';
+import { forgetLearned } from '../../src/iptables/learn.js';
+import { IptablesManager } from '../../src/iptables/manager.js';
+import { FakeIptables } from './iptables-fake.js';
+
+function manager(fake: FakeIptables, prefix = 'tn', tables: ('filter' | 'nat')[] = ['filter']) {
+  return new IptablesManager({ namespace: 'ns1', prefix, families: ['ipv4'], tables, executor: fake });
+}
+
+test('the first apply bootstraps wrapped chains and jumps in one restore; the second sends nothing', async () => {
+  const fake = new FakeIptables();
+  const m = manager(fake, 'tn', ['filter', 'nat']);
+  const first = await m.apply();
+  assert.equal(first.restores, 1);
+  assert.ok(first.operations > 10);
+  const text = first.sent.ipv4 ?? '';
+  for (const line of [
+    ':tn-INPUT - [0:0]',
+    ':tenantnet-filter-top - [0:0]',
+    '-A FORWARD -m comment --comment "tenantnet:shared" -j tenantnet-filter-top',
+    '-A tenantnet-filter-top -m comment --comment "tenantnet:tn" -j tn-local',
+    '-A tn-snat -j tn-float-snat',
+    '-A POSTROUTING -m comment --comment "tenantnet:shared" -j tenantnet-postrouting-bottom',
+  ]) {
+    assert.ok(text.includes(`${line}\n`), `missing ${line} in\n${text}`);
+  }
+  const second = await m.apply();
+  assert.deepEqual(second, { operations: 0, sent: {}, restores: 0 });
+  assert.equal(fake.restores.length, 1);
+});
+
+test('$name expands to the wrapped chain; rules in built-in chains carry the owner mark', async () => {
+  const fake = new FakeIptables();
+  const m = manager(fake);
+  const f = m.table('filter');
+  f.addChain('web');
+  f.addRule('INPUT', '-p tcp --dport 80 -j $web');
+  f.addRule('INPUT', '-j $web', { wrap: false, comment: 'why' });
+  assert.deepEqual(f.rules('INPUT'), ['-p tcp -m tcp --dport 80 -j tn-web']);
+  assert.deepEqual(f.rules('INPUT', { wrap: false }), [
+    '-m comment --comment "tenantnet:tn" -j tn-INPUT',
+    '-m comment --comment "tenantnet:tn why" -j tn-web',
+  ]);
+});
+
+test('an unknown chain or $name is refused before anything runs', async () => {
+  const fake = new FakeIptables();
+  const m = manager(fake);
+  const f = m.table('filter');
+  assert.throws(() => f.addRule('nosuch', '-j ACCEPT'), InvalidInputError);
+  assert.throws(() => f.addRule('INPUT', '-j $nosuch'), /\$nosuch names no chain/);
+  assert.throws(() => f.addRule('NOTBUILTIN', '-j ACCEPT', { wrap: false }), InvalidInputError);
+  assert.throws(() => m.table('nat'), InvalidInputError);
+  assert.equal(fake.restores.length, 0);
+});
+
+test('one rule changed is one -D and one -I; removing a chain removes the jumps into it', async () => {
+  const fake = new FakeIptables();
+  const m = manager(fake);
+  const f = m.table('filter');
+  f.addChain('a');
+  f.addChain('b');
+  f.addRule('INPUT', '-j $a');
+  f.addRule('a', '-s 10.0.0.1 -j ACCEPT');
+  f.addRule('a', '-s 10.0.0.2 -j ACCEPT');
+  f.addRule('a', '-j $b');
+  f.addRule('b', '-j DROP');
+  await m.apply();
+  f.removeRule('a', '-s 10.0.0.1 -j ACCEPT');
+  f.addRule('a', '-s 10.0.0.3 -j ACCEPT', { top: true });
+  const r = await m.apply();
+  assert.equal(r.sent.ipv4, '*filter\n-D tn-a 1\n-I tn-a 1 -s 10.0.0.3/32 -j ACCEPT\nCOMMIT\n');
+  assert.equal(f.removeChain('b'), true);
+  const r2 = await m.apply();
+  assert.equal(r2.sent.ipv4, '*filter\n-D tn-a 3\n-F tn-b\n-X tn-b\nCOMMIT\n');
+  assert.equal((await m.apply()).operations, 0);
+});
+
+test('deferApply folds many edits and inner applies into one restore', async () => {
+  const fake = new FakeIptables();
+  const m = manager(fake);
+  await m.apply();
+  const f = m.table('filter');
+  const report = await m.deferApply(async () => {
+    f.addChain('x');
+    for (let i = 1; i <= 20; i++) f.addRule('x', `-s 10.0.0.${i} -j ACCEPT`);
+    assert.equal((await m.apply()).operations, 0);
+  });
+  assert.equal(report.restores, 1);
+  assert.equal(report.operations, 21);
+  assert.equal(fake.restores.length, 2);
+});
+
+test('clearRulesByTag and emptyChain drop only what they name', () => {
+  const m = manager(new FakeIptables());
+  const f = m.table('filter');
+  f.addChain('x');
+  f.addRule('x', '-j ACCEPT', { tag: 'p1' });
+  f.addRule('x', '-j DROP', { tag: 'p2' });
+  f.clearRulesByTag('p1');
+  assert.deepEqual(f.rules('x'), ['-j DROP']);
+  f.emptyChain('x');
+  assert.equal(f.isChainEmpty('x'), true);
+  assert.equal(f.hasChain('x'), true);
+});
+
+test('foreign rules and chains keep their places across applies', async () => {
+  const fake = new FakeIptables();
+  fake.load(
+    'ns1',
+    'ipv4',
+    '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:mine - [0:0]\n-A INPUT -s 1.1.1.1/32 -j DROP\n-A INPUT -j mine\n-A mine -j ACCEPT\nCOMMIT\n',
+  );
+  const m = manager(fake);
+  m.table('filter').addRule('INPUT', '-j DROP');
+  await m.apply();
+  const input = () => fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('INPUT')?.rules;
+  assert.deepEqual(input(), [
+    '-m comment --comment "tenantnet:tn" -j tn-INPUT',
+    '-s 1.1.1.1/32 -j DROP',
+    '-j mine',
+  ]);
+  m.table('filter').removeRule('INPUT', '-j DROP');
+  await m.apply();
+  assert.deepEqual(input()?.slice(1), ['-s 1.1.1.1/32 -j DROP', '-j mine']);
+  assert.deepEqual(fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('mine')?.rules, ['-j ACCEPT']);
+});
+
+test('several managers share the top chain without fighting over positions', async () => {
+  const fake = new FakeIptables();
+  const a = manager(fake, 'ta');
+  const b = manager(fake, 'tb');
+  await a.apply();
+  await b.apply();
+  assert.equal((await a.apply()).operations, 0);
+  assert.equal((await b.apply()).operations, 0);
+  const top = fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('tenantnet-filter-top')?.rules;
+  assert.equal(top?.length, 2);
+  const fwd = fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('FORWARD')?.rules ?? [];
+  assert.equal(fwd.filter((x) => x.endsWith('-j tenantnet-filter-top')).length, 1);
+  await a.teardown();
+  assert.equal(
+    fake.states.get('ns1/ipv4')?.get('filter')?.chains.has('tenantnet-filter-top'),
+    true,
+    'b still uses it',
+  );
+  await b.teardown();
+  const chains = [...(fake.states.get('ns1/ipv4')?.get('filter')?.chains.keys() ?? [])];
+  assert.deepEqual(chains, ['INPUT', 'FORWARD', 'OUTPUT']);
+});
+
+test('a rule iptables prints differently is learned and stops being rewritten', async () => {
+  forgetLearned();
+  const fake = new FakeIptables();
+  fake.printAs = (rule) => rule.replace('--weird-option 1', '--weird-option 0x1');
+  const m = manager(fake);
+  m.table('filter').addRule('INPUT', '-m foo --weird-option 1 -j ACCEPT');
+  await m.apply();
+  assert.equal((await m.apply()).operations, 0, 'learned from the read-back and converged');
+  // A new manager in the same process uses what was learned straight away.
+  const fake2 = new FakeIptables();
+  fake2.printAs = fake.printAs;
+  const m2 = manager(fake2);
+  m2.table('filter').addRule('INPUT', '-m foo --weird-option 1 -j ACCEPT');
+  const r = await m2.apply({ verify: true });
+  assert.equal(r.remaining, 0);
+  forgetLearned();
+});
+
+test('a tampered chain is repaired, not learned', async () => {
+  const fake = new FakeIptables();
+  const m = manager(fake);
+  m.table('filter').addRule('INPUT', '-j ACCEPT');
+  await m.apply();
+  const chain = fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('tn-INPUT');
+  chain?.rules.splice(0, 1, '-j DROP');
+  const r = await m.apply();
+  assert.equal(r.sent.ipv4, '*filter\n-D tn-INPUT 1\n-A tn-INPUT -j ACCEPT\nCOMMIT\n');
+});
+
+test('a refused batch raises IptablesRestoreError quoting the line, and the model can be fixed', async () => {
+  const fake = new FakeIptables();
+  const m = manager(fake);
+  await m.apply();
+  m.table('filter').addRule('INPUT', '-m foo --bogus -j ACCEPT');
+  await assert.rejects(m.apply(), (e: unknown) => {
+    assert.ok(e instanceof IptablesRestoreError);
+    assert.equal(e.line, '-A tn-INPUT -m foo --bogus -j ACCEPT');
+    assert.equal(e.lineNumber, 2);
+    assert.match(e.message, /line 2 "-A tn-INPUT -m foo --bogus -j ACCEPT"/);
+    return true;
+  });
+  m.table('filter').removeRule('INPUT', '-m foo --bogus -j ACCEPT');
+  assert.equal((await m.apply()).operations, 0);
+});
+
+test('parseRestoreError reads the three ways iptables-restore names a line', () => {
+  const input = '*filter\n-A a -j ACCEPT\n-A a -j NOPE\nCOMMIT\n';
+  assert.deepEqual(
+    parseRestoreError(
+      "iptables-restore v1.8.9 (nf_tables): Chain 'NOPE' does not exist\nError occurred at line: 4\nTry `iptables-restore -h' for more information.\n",
+      input,
+    ),
+    { lineNumber: 3, reason: "Chain 'NOPE' does not exist" },
+  );
+  assert.deepEqual(
+    parseRestoreError('iptables-restore: line 2 failed: Index of deletion too big.\n', input),
+    {
+      lineNumber: 2,
+      reason: 'Index of deletion too big.',
+    },
+  );
+  assert.equal(
+    parseRestoreError(
+      'iptables-restore v1.8.9 (nf_tables): \nline 2: CHAIN_DEL failed (Device or resource busy): chain bar\n',
+      input,
+    ).lineNumber,
+    2,
+  );
+});
+
+test('bad prefixes and shared names are refused', () => {
+  const fake = new FakeIptables();
+  assert.throws(() => manager(fake, 'a-b'), InvalidInputError);
+  assert.throws(() => manager(fake, 'x'.repeat(17)), InvalidInputError);
+  assert.throws(() => new IptablesManager({ prefix: 'ok', shared: 'Too-Long-Name' }), InvalidInputError);
+  const m = manager(fake, 'p'.repeat(16));
+  assert.equal(m.table('filter').addChain('a-rather-long-chain-name'), `${'p'.repeat(16)}-a-rather-lo`);
+});
+
+test('plan shows what apply would send without running it', () => {
+  const m = manager(new FakeIptables());
+  const text = m.plan('ipv4', '');
+  assert.match(text, /^\*filter\n:tenantnet-filter-top - \[0:0\]\n/);
+});
