@@ -65,6 +65,15 @@ function mustExist(n: NamespaceName | null): void {
   if (n && !namespaceExists(n)) throw new NamespaceNotFoundError(n);
 }
 
+/**
+ * Some words name a second device that `ip` resolves while parsing (`master X`, vxlan `dev X`);
+ * a missing one is a parse error that ends the batch process and fails everything in flight.
+ * So that device is checked first with a read, one extra round trip.
+ */
+async function requireDevice(n: NamespaceName | null, dev: DeviceName): Promise<void> {
+  await ipExecutor().apply(n, [{ op: 'link.show', name: dev }]);
+}
+
 function ownership(o: Ownership | undefined): { group?: LinkGroup; alias?: string } {
   if (!o) return {};
   return {
@@ -202,6 +211,7 @@ export async function addVxlan(a: VxlanArgs): Promise<void> {
   const set: LinkChanges = { ...(own.alias ? { alias: own.alias } : {}), ...(a.up ? { up: true } : {}) };
   if (Object.keys(set).length) ops.push({ op: 'link.set', name, set });
   mustExist(here);
+  if (vxlan.dev) await requireDevice(here, vxlan.dev);
   await ipExecutor().apply(here, ops);
 }
 
@@ -260,6 +270,7 @@ export async function setLink(a: SetLinkArgs): Promise<void> {
   };
   mustExist(here);
   if (set.namespace) mustExist(set.namespace);
+  if (set.master) await requireDevice(here, set.master);
   await ipExecutor().apply(here, [{ op: 'link.set', name, set }]);
 }
 

@@ -1,5 +1,5 @@
 import { ipExecutor } from './batch.js';
-import { NamespaceNotFoundError, ObjectNotFoundError } from './errors.js';
+import { NamespaceNotFoundError } from './errors.js';
 import { namespaceExists } from './namespaces.js';
 import { deviceName, ipAddress, mac, type NamespaceName, namespaceName } from './types.js';
 
@@ -41,7 +41,10 @@ export async function addNeighbour(a: {
   await ipExecutor().apply(where(a.namespace), [op]);
 }
 
-/** Deletes a neighbour entry; an absent one is success. @returns true if it was there */
+/**
+ * Deletes a neighbour entry (permanent ones too); an absent one is success. The check and the
+ * removal go out together in one round trip. @returns true if it was there
+ */
 export async function deleteNeighbour(a: {
   readonly namespace?: string | null;
   readonly address: string;
@@ -49,13 +52,11 @@ export async function deleteNeighbour(a: {
 }): Promise<boolean> {
   const address = ipAddress(a.address);
   const dev = deviceName(a.dev, 'dev');
-  try {
-    await ipExecutor().apply(where(a.namespace), [{ op: 'neigh.del', address, dev }]);
-    return true;
-  } catch (e) {
-    if (e instanceof ObjectNotFoundError) return false;
-    throw e;
-  }
+  const [seen] = await ipExecutor().apply(where(a.namespace), [
+    { op: 'neigh.show', address, dev },
+    { op: 'neigh.del', address, dev },
+  ]);
+  return parseNeighbours(seen?.output, dev).length > 0;
 }
 
 /** Lists neighbour entries (both families), optionally of one device or family. */

@@ -112,7 +112,7 @@ export type IpOp =
       readonly permanent: boolean;
     }
   | { readonly op: 'neigh.del'; readonly address: IpAddress; readonly dev: DeviceName }
-  | { readonly op: 'neigh.show'; readonly dev?: DeviceName }
+  | { readonly op: 'neigh.show'; readonly dev?: DeviceName; readonly address?: IpAddress }
   | { readonly op: 'neigh.flush'; readonly dev: DeviceName; readonly family?: 4 | 6 };
 
 /** Operations whose output is a JSON document (the others print nothing on success). */
@@ -232,9 +232,13 @@ export function batchLine(o: IpOp): string {
     case 'neigh.replace':
       return `neigh replace ${o.address} lladdr ${o.mac} dev ${o.dev} nud ${o.permanent ? 'permanent' : 'reachable'}`;
     case 'neigh.del':
-      return `neigh del ${o.address} dev ${o.dev}`;
+      // Not `neigh del`: in iproute2 6.1 a failed `neigh del` (entry absent) exits the whole batch
+      // process. A flush of exactly this entry removes it too, and an absent entry is not an error.
+      return `neigh flush to ${o.address} dev ${o.dev} nud all`;
     case 'neigh.show':
-      return o.dev ? `neigh show dev ${o.dev}` : 'neigh show';
+      return ['neigh show', ...(o.address ? ['to', o.address] : []), ...(o.dev ? ['dev', o.dev] : [])].join(
+        ' ',
+      );
     case 'neigh.flush':
       // Without `nud`, `ip neigh flush` leaves permanent and noarp entries alone, as Neutron wants.
       return `neigh flush dev ${o.dev}`;

@@ -124,8 +124,9 @@ test('neighbour lines: replace with nud permanent, flush leaves permanent entrie
     'neigh replace 10.0.0.9 lladdr 02:00:00:00:00:09 dev qr-1 nud permanent',
   );
   assert.equal(batchLine({ op: 'neigh.flush', dev: d('qr-1') }), 'neigh flush dev qr-1');
+  // `neigh del` of an absent entry exits ip 6.1's batch process: a targeted flush never fails.
   assert.equal(
     batchLine({ op: 'neigh.del', address: ipAddress('fd00::9'), dev: d('x') }),
-    'neigh del fd00::9 dev x',
+    'neigh flush to fd00::9 dev x nud all',
   );
 });
