@@ -201,27 +201,36 @@ export class IptablesManager {
   }
 
   private async applyNow(opts: ApplyOptions): Promise<ApplyReport> {
+    // Families are independent batches in independent kernel tables: run them side by side.
+    const results = await Promise.all(this.families.map((family) => this.applyFamily(family, opts)));
+    const sent: Partial<Record<Family, string>> = {};
     let operations = 0;
     let restores = 0;
     let remaining = 0;
-    const sent: Partial<Record<Family, string>> = {};
-    for (const family of this.families) {
-      const saved = parseSave(await this.executor.save(this.namespace, family));
-      const pending = new Map<string, SentRule[]>();
-      const text = restoreText(this.diff(family, saved, pending));
-      if (text !== '') await this.executor.restore(this.namespace, family, text);
-      // Only what iptables accepted may teach the next apply how iptables prints it.
-      for (const [k, v] of pending) this.lastSent.set(k, v);
-      if (text === '') continue;
+    this.families.forEach((family, i) => {
+      const r = results[i];
+      if (!r || r.text === '') return;
+      sent[family] = r.text;
+      operations += countOps(r.text);
       restores++;
-      sent[family] = text;
-      operations += countOps(text);
-      if (opts.verify) {
-        const again = parseSave(await this.executor.save(this.namespace, family));
-        remaining += countOps(restoreText(this.diff(family, again, new Map())));
-      }
-    }
+      remaining += r.remaining;
+    });
     return { operations, sent, restores, ...(opts.verify ? { remaining } : {}) };
+  }
+
+  private async applyFamily(
+    family: Family,
+    opts: ApplyOptions,
+  ): Promise<{ text: string; remaining: number }> {
+    const saved = parseSave(await this.executor.save(this.namespace, family));
+    const pending = new Map<string, SentRule[]>();
+    const text = restoreText(this.diff(family, saved, pending));
+    if (text !== '') await this.executor.restore(this.namespace, family, text);
+    // Only what iptables accepted may teach the next apply how iptables prints it.
+    for (const [k, v] of pending) this.lastSent.set(k, v);
+    if (text === '' || !opts.verify) return { text, remaining: 0 };
+    const again = parseSave(await this.executor.save(this.namespace, family));
+    return { text, remaining: countOps(restoreText(this.diff(family, again, new Map()))) };
   }
 
   /**
