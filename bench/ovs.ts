@@ -1,0 +1,201 @@
+/**
+ * Benchmark: add N ports with external_ids (VIF ports: iface-id, attached-mac, dead VLAN) to a
+ * bridge, list the VIF ports, delete them; three ways in one run against a private OVS:
+ *   tenantnet  one OVSDB transaction per step (native client)
+ *   naive      one `ovs-vsctl` per port (as a per-call CLI wrapper would do)
+ *   cli-floor  one `ovs-vsctl` call with all commands joined by `--`
+ * Prints medians of the rounds and ratios. `--json` prints JSON; `--n=N`, `--rounds=R`.
+ *
+ *   node --import tsx bench/ovs.ts [--json] [--n=200] [--rounds=3]
+ */
+import { performance } from 'node:perf_hooks';
+import { run } from '../src/exec/run.js';
+import { OvsBridge } from '../src/ovs/bridge.js';
+import { Ovs } from '../src/ovs/ovs.js';
+import { OvsdbClient } from '../src/ovs/ovsdb/client.js';
+import { OvsSandbox } from '../test/helpers/ovs-sandbox.js';
+
+const arg = (name: string, dflt: number) =>
+  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
+const N = arg('n', 200);
+const ROUNDS = Math.max(3, arg('rounds', 3));
+const JSON_OUT = process.argv.includes('--json');
+// Default: the ports' devices exist beforehand (as a VM's tap does when Nova plugs it), so the
+// figures measure the control plane. With --internal, OVS creates and destroys a tap per port and
+// the kernel's ~17 ms per device deletion dominates every way alike.
+const INTERNAL = process.argv.includes('--internal');
+
+type Phase = 'add' | 'list' | 'delete';
+type Timing = Record<Phase | 'total', number>;
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+/**
+ * Untimed pause before each delete: vswitchd finishes setting up new ports' receive queues after it
+ * reports cur_cfg, and deleting a port still being set up is cheaper; every way gets the same pause.
+ */
+const settle = () => new Promise((r) => setTimeout(r, 500));
+
+async function timed(fn: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  return performance.now() - t0;
+}
+
+function vifs(ovs: OvsSandbox, round: number) {
+  return Array.from({ length: N }, (_, i) => ({
+    name: ovs.name(`p${i}`),
+    ifaceId: `port-${round}-${i}`,
+    type: INTERNAL ? ('internal' as const) : ('system' as const),
+    mac: `fa:16:3e:00:${((i >> 8) & 0xff).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`,
+  }));
+}
+
+function vsctlAdd(br: string, v: { name: string; ifaceId: string; mac: string }): string[] {
+  // biome-ignore format: one ovs-vsctl command per line reads better
+  return [
+    'add-port',
+    br,
+    v.name,
+    '--',
+    'set',
+    'Interface',
+    v.name,
+    'type=internal',
+    `external_ids:iface-id=${v.ifaceId}`,
+    `external_ids:attached-mac=${v.mac}`,
+    'external_ids:iface-status=active',
+    '--',
+    'set',
+    'Port',
+    v.name,
+    'tag=4095',
+  ];
+}
+
+async function vsctlList(ovs: OvsSandbox, br: string): Promise<number> {
+  const ports = (await ovs.vsctl(['list-ports', br])).trim().split('\n').filter(Boolean);
+  if (ports.length === 0) return 0;
+  const out = JSON.parse(
+    await ovs.vsctl(['--format=json', '--columns=name,ofport,external_ids', 'list', 'Interface', ...ports]),
+  ) as { data: unknown[][] };
+  return out.data.filter((r) => JSON.stringify(r[2]).includes('"attached-mac"')).length;
+}
+
+async function main() {
+  const ovs = await OvsSandbox.start();
+  const client = await OvsdbClient.connect({ socketPath: ovs.socketPath });
+  const sw = new Ovs(client, { datapathType: 'netdev', owner: 'bench' });
+  const br = new OvsBridge(sw, ovs.name('bench'));
+  const results: Record<string, Timing[]> = { tenantnet: [], naive: [], 'cli-floor': [] };
+  try {
+    await br.create();
+    const names = vifs(ovs, 0).map((x) => x.name);
+    if (!INTERNAL) {
+      await run(['ip', '-n', ovs.netns, '-batch', '-'], {
+        input: names.map((n) => `tuntap add mode tap name ${n}\nlink set ${n} up\n`).join(''),
+      });
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      const v = vifs(ovs, round);
+      {
+        const t: Partial<Timing> = {};
+        t.add = await timed(() => br.addVifPorts(v));
+        let n = 0;
+        t.list = await timed(async () => {
+          n = (await br.listVifPorts()).length;
+        });
+        await settle();
+        t.delete = await timed(() => br.deleteVifPorts());
+        if (n !== N) throw new Error(`tenantnet listed ${n} VIF ports, expected ${N}`);
+        results.tenantnet!.push({ ...(t as Timing), total: t.add + t.list + t.delete });
+      }
+      {
+        const t: Partial<Timing> = {};
+        t.add = await timed(async () => {
+          for (const x of v) await ovs.vsctl(vsctlAdd(br.name, x));
+        });
+        let n = 0;
+        t.list = await timed(async () => {
+          n = await vsctlList(ovs, br.name);
+        });
+        await settle();
+        t.delete = await timed(async () => {
+          for (const x of v) await ovs.vsctl(['del-port', br.name, x.name]);
+        });
+        if (n !== N) throw new Error(`naive listed ${n} VIF ports, expected ${N}`);
+        results.naive!.push({ ...(t as Timing), total: t.add + t.list + t.delete });
+      }
+      {
+        const t: Partial<Timing> = {};
+        t.add = await timed(() =>
+          ovs.vsctl(v.flatMap((x, i) => [...(i ? ['--'] : []), ...vsctlAdd(br.name, x)])),
+        );
+        let n = 0;
+        t.list = await timed(async () => {
+          n = await vsctlList(ovs, br.name);
+        });
+        await settle();
+        t.delete = await timed(() =>
+          ovs.vsctl(v.flatMap((x, i) => [...(i ? ['--'] : []), 'del-port', br.name, x.name])),
+        );
+        if (n !== N) throw new Error(`cli-floor listed ${n} VIF ports, expected ${N}`);
+        results['cli-floor']!.push({ ...(t as Timing), total: t.add + t.list + t.delete });
+      }
+    }
+  } finally {
+    await br.destroy().catch(() => {});
+    if (!INTERNAL) {
+      await run(['ip', '-n', ovs.netns, '-batch', '-'], {
+        input: vifs(ovs, 0)
+          .map((x) => `link del ${x.name}\n`)
+          .join(''),
+        check: false,
+      });
+    }
+    client.close();
+    await ovs.stopChecked();
+  }
+  const med: Record<string, Timing> = {};
+  for (const [way, ts] of Object.entries(results)) {
+    med[way] = {
+      add: median(ts.map((t) => t.add)),
+      list: median(ts.map((t) => t.list)),
+      delete: median(ts.map((t) => t.delete)),
+      total: median(ts.map((t) => t.total)),
+    };
+  }
+  const tn = med.tenantnet!.total;
+  const ratios = {
+    naiveOverTenantnet: med.naive!.total / tn,
+    cliFloorOverTenantnet: med['cli-floor']!.total / tn,
+  };
+  if (JSON_OUT) {
+    console.log(
+      JSON.stringify(
+        { n: N, rounds: ROUNDS, internal: INTERNAL, medianMs: med, ratios, roundsMs: results },
+        null,
+        2,
+      ),
+    );
+    return;
+  }
+  console.log(
+    `OVS benchmark: N=${N} VIF ports (${INTERNAL ? 'internal: OVS makes the taps' : 'existing tap devices'}), ${ROUNDS} rounds, medians in ms (private OVS, netdev)`,
+  );
+  console.log('way          add       list     delete     total');
+  for (const [way, m] of Object.entries(med)) {
+    console.log(
+      `${way.padEnd(10)} ${[m.add, m.list, m.delete, m.total].map((x) => x.toFixed(1).padStart(9)).join(' ')}`,
+    );
+  }
+  console.log(`tenantnet is ${ratios.naiveOverTenantnet.toFixed(1)}x faster than naive (target >= 20x)`);
+  console.log(
+    `tenantnet is ${ratios.cliFloorOverTenantnet.toFixed(2)}x faster than the CLI floor (target > 1x)`,
+  );
+}
+
+await main();
