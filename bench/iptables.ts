@@ -112,7 +112,7 @@ async function main(): Promise<void> {
         f.removeRule(`c${c}`, rule(c));
         f.addRule(`c${c}`, rule(c, 1), { top: true });
       }
-      let report = await m.apply(); // warm nothing: measured below on a copy of the same change
+      let report = await m.apply();
       incrOps = report.operations;
       incrLines = (report.sent.ipv4 ?? '').split('\n').filter((l) => l.startsWith('-')).length;
       // Measure the incremental apply on the same change again (revert outside the timing).

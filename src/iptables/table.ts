@@ -54,6 +54,8 @@ interface ChainModel {
  */
 export class IptablesTable {
   private readonly chains = new Map<string, ChainModel>();
+  // Wrapped full name -> the name it was given as, to catch two long names cut to the same one.
+  private readonly given = new Map<string, string>();
 
   /**
    * @param family the family (addresses in rules are checked against it)
@@ -85,6 +87,13 @@ export class IptablesTable {
     if (had && had.wrapped !== (opts.wrap !== false)) {
       throw new InvalidInputError(`${this.name} chain "${full}" already exists with another wrap setting`);
     }
+    const first = this.given.get(full);
+    if (first !== undefined && first !== chain) {
+      throw new InvalidInputError(
+        `${this.name} chain "${chain}": its wrapped name "${full}" is already taken by "${first}" (names are cut to 28 characters)`,
+      );
+    }
+    this.given.set(full, chain);
     if (!had) this.chains.set(full, { wrapped: opts.wrap !== false, rules: [] });
     return full;
   }
@@ -104,6 +113,7 @@ export class IptablesTable {
   removeChain(chain: string, opts: ChainOptions = {}): boolean {
     const full = this.chainName(chain, opts);
     if (!this.chains.delete(full)) return false;
+    this.given.delete(full);
     const jump = new RegExp(`(^| )-[jg] ${full.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}( |$)`);
     for (const c of this.chains.values()) {
       for (let i = c.rules.length - 1; i >= 0; i--)
@@ -223,6 +233,7 @@ export class IptablesTable {
   /** @internal Forgets everything (used by the manager's teardown). */
   clear(): void {
     this.chains.clear();
+    this.given.clear();
   }
 
   private ordered(rules: readonly StoredRule[]): StoredRule[] {

@@ -230,6 +230,7 @@ test('bad prefixes and shared names are refused', () => {
   assert.throws(() => new IptablesManager({ prefix: 'ok', shared: 'Too-Long-Name' }), InvalidInputError);
   const m = manager(fake, 'p'.repeat(16));
   assert.equal(m.table('filter').addChain('a-rather-long-chain-name'), `${'p'.repeat(16)}-a-rather-lo`);
+  assert.throws(() => m.table('filter').addChain('a-rather-long-other-name'), /already taken/);
 });
 
 test('plan shows what apply would send without running it', () => {
