@@ -29,14 +29,6 @@ export class IptablesRestoreError extends TenantnetError {
   }
 }
 
-/** The namespace the manager works in does not exist (any more). */
-export class NamespaceNotFoundError extends TenantnetError {
-  /** @param namespace the missing namespace */
-  constructor(readonly namespace: string) {
-    super(`network namespace "${namespace}" does not exist (was it deleted?)`);
-  }
-}
-
 /**
  * The namespace also has rules in the legacy (x_tables) iptables backend. tenantnet drives the
  * nf_tables backend only; mixing the two gives rule sets that neither tool shows in full.

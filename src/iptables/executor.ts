@@ -1,6 +1,7 @@
 import { ProcessError } from '../exec/process-error.js';
 import { run } from '../exec/run.js';
-import { IptablesRestoreError, LegacyTablesError, NamespaceNotFoundError } from './errors.js';
+import { NamespaceNotFoundError } from '../ip/errors.js';
+import { IptablesRestoreError, LegacyTablesError } from './errors.js';
 import type { Family } from './names.js';
 
 /** What the manager needs from the system: read the tables, write a batch. */
@@ -26,7 +27,7 @@ function tool(family: Family, what: 'save' | 'restore' | 'legacy-save'): string 
   return `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-${what}`;
 }
 
-function vanished(e: unknown, namespace: string | null): boolean {
+function vanished(e: unknown, namespace: string | null): e is ProcessError {
   return (
     namespace !== null &&
     e instanceof ProcessError &&
@@ -106,7 +107,8 @@ export class KernelIptablesExecutor implements IptablesExecutor {
       }
       return r.stdout;
     } catch (e) {
-      if (vanished(e, namespace)) throw new NamespaceNotFoundError(namespace as string);
+      if (vanished(e, namespace))
+        throw new NamespaceNotFoundError(namespace as string, e.argv.join(' '), e.stderr.trim());
       throw e;
     }
   }
@@ -120,7 +122,8 @@ export class KernelIptablesExecutor implements IptablesExecutor {
         timeoutMs: this.timeoutMs,
       });
     } catch (e) {
-      if (vanished(e, namespace)) throw new NamespaceNotFoundError(namespace as string);
+      if (vanished(e, namespace))
+        throw new NamespaceNotFoundError(namespace as string, e.argv.join(' '), e.stderr.trim());
       if (e instanceof ProcessError && !e.timedOut) {
         const { lineNumber, reason } = parseRestoreError(e.stderr, input);
         const line = lineNumber !== null ? (input.split('\n')[lineNumber - 1] ?? null) : null;

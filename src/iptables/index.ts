@@ -16,7 +16,7 @@ export {
   restoreText,
   type TableDiff,
 } from './diff.js';
-export { IpsetError, IptablesRestoreError, LegacyTablesError, NamespaceNotFoundError } from './errors.js';
+export { IpsetError, IptablesRestoreError, LegacyTablesError } from './errors.js';
 export {
   type IptablesExecutor,
   KernelIptablesExecutor,

@@ -1,8 +1,9 @@
 import { InvalidInputError } from '../errors.js';
 import { ProcessError } from '../exec/process-error.js';
 import { run } from '../exec/run.js';
+import { NamespaceNotFoundError } from '../ip/errors.js';
 import { canonicalCidr } from './addresses.js';
-import { IpsetError, NamespaceNotFoundError } from './errors.js';
+import { IpsetError } from './errors.js';
 import type { Family } from './names.js';
 
 /** The kernel's limit on a set name. */
@@ -46,7 +47,7 @@ const defaultRunner: IpsetRunner = async (namespace, args, input) => {
     return (await run(['ipset', ...args], { namespace, input, timeoutMs: 30_000 })).stdout;
   } catch (e) {
     if (namespace && e instanceof ProcessError && /Cannot open network namespace/.test(e.stderr)) {
-      throw new NamespaceNotFoundError(namespace);
+      throw new NamespaceNotFoundError(namespace, `ipset ${args.join(' ')}`, e.stderr.trim());
     }
     throw e;
   }

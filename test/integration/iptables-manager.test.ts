@@ -1,11 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { run } from '../../src/exec/run.js';
-import {
-  IptablesRestoreError,
-  LegacyTablesError,
-  NamespaceNotFoundError,
-} from '../../src/iptables/errors.js';
+import { NamespaceNotFoundError } from '../../src/ip/errors.js';
+import { IptablesRestoreError, LegacyTablesError } from '../../src/iptables/errors.js';
 import { IptablesManager } from '../../src/iptables/manager.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
