@@ -176,6 +176,20 @@ function fixTarget(g: Group, family: Family): void {
  * @throws {InvalidInputError} on an unterminated quote or a bad address
  */
 export function normaliseRule(rule: string, family: Family): string {
+  // Callers rebuild whole chains on every change (as Neutron's firewall does): remember results.
+  const key = `${family} ${rule}`;
+  const hit = memo.get(key);
+  if (hit !== undefined) return hit;
+  const out = normaliseUncached(rule, family);
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(key, out);
+  return out;
+}
+
+const MEMO_MAX = 20_000;
+const memo = new Map<string, string>();
+
+function normaliseUncached(rule: string, family: Family): string {
   const tokens = tokenize(rule);
   const base = new Map<string, { neg: boolean; value: string | null }>();
   const matches: Group[] = [];
