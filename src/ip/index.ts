@@ -61,11 +61,10 @@ export {
   createNamespace,
   deleteNamespace,
   execInNamespace,
+  inheritsPromoteSecondaries,
   listNamespaces,
   namespaceExists,
   namespacePids,
-  SysctlError,
-  sysctl,
 } from './namespaces.js';
 export {
   addNeighbour,
@@ -109,6 +108,12 @@ export {
   type RuleInfo,
   ruleSpec,
 } from './rules.js';
+export {
+  parseFailures as parseSysctlFailures,
+  SysctlError,
+  splitSections as splitSysctlSections,
+  sysctl,
+} from './sysctl.js';
 export {
   type Cidr,
   cidr,

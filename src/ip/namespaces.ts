@@ -1,9 +1,9 @@
-import { statSync } from 'node:fs';
+import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
-import { InvalidInputError, TenantnetError } from '../errors.js';
 import { type RunOptions, type RunResult, run } from '../exec/run.js';
 import { closeIpBatches, ipBatchPids, ipExecutor } from './batch.js';
 import { NamespaceNotFoundError, ObjectExistsError, ObjectNotFoundError } from './errors.js';
+import { sysctl } from './sysctl.js';
 import { deviceName, type NamespaceName, namespaceName } from './types.js';
 
 const NETNS_DIR = '/run/netns';
@@ -11,10 +11,43 @@ const NETNS_DIR = '/run/netns';
 /** Options for {@link createNamespace}. */
 export interface CreateNamespaceOptions {
   /**
-   * Set `net.ipv4.conf.{all,default}.promote_secondaries=1` inside (default true), so deleting a
-   * primary address keeps the secondaries of its subnet, as Neutron's routers need.
+   * Set `net.ipv4.conf.all.promote_secondaries=1` inside (default true), so deleting a primary
+   * address keeps the secondaries of its subnet, as Neutron's routers need. Skipped when the new
+   * namespace inherits 1 from the root namespace anyway (see {@link inheritsPromoteSecondaries}).
    */
   readonly promoteSecondaries?: boolean;
+}
+
+let inherited: boolean | null = null;
+
+/**
+ * True when a new namespace starts with `promote_secondaries=1` without being told: the kernel
+ * copies the creator's IPv4 `all`/`default` settings into a new namespace unless
+ * `net.core.devconf_inherit_init_net` is 2, and tenantnet creates namespaces from the root one.
+ * Read once per process; saves one process per namespace on hosts that set it globally.
+ */
+export function inheritsPromoteSecondaries(): boolean {
+  if (inherited === null) {
+    const read = (p: string) => {
+      try {
+        return readFileSync(p, 'utf8').trim();
+      } catch {
+        return '';
+      }
+    };
+    const mode = read('/proc/sys/net/core/devconf_inherit_init_net') || '0';
+    const inRoot = readlinkOr('/proc/self/ns/net') === readlinkOr('/proc/1/ns/net');
+    inherited = inRoot && mode !== '2' && read('/proc/sys/net/ipv4/conf/all/promote_secondaries') === '1';
+  }
+  return inherited;
+}
+
+function readlinkOr(p: string): string {
+  try {
+    return readlinkSync(p);
+  } catch {
+    return '?';
+  }
 }
 
 /**
@@ -37,13 +70,9 @@ export async function createNamespace(name: string, options: CreateNamespaceOpti
   const steps: Promise<unknown>[] = [
     ipExecutor().apply(ns, [{ op: 'link.set', name: deviceName('lo'), set: { up: true } }]),
   ];
-  if (options.promoteSecondaries !== false) {
-    steps.push(
-      sysctl(ns, {
-        'net.ipv4.conf.all.promote_secondaries': 1,
-        'net.ipv4.conf.default.promote_secondaries': 1,
-      }),
-    );
+  if (options.promoteSecondaries !== false && !inheritsPromoteSecondaries()) {
+    // The kernel ORs `all` with each device's own value, so `all` alone covers every device.
+    steps.push(sysctl(ns, { 'net.ipv4.conf.all.promote_secondaries': 1 }));
   }
   await Promise.all(steps);
   return created;
@@ -114,62 +143,4 @@ export async function execInNamespace(
   const ns = namespaceName(name);
   if (!namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
   return run(argv, { ...options, namespace: ns });
-}
-
-/** Some sysctl keys could not be set; the others were. */
-export class SysctlError extends TenantnetError {
-  /**
-   * @param namespace where (null: root)
-   * @param failures key → what sysctl said
-   */
-  constructor(
-    readonly namespace: string | null,
-    readonly failures: Readonly<Record<string, string>>,
-  ) {
-    super(
-      `sysctl in ${namespace ? `namespace "${namespace}"` : 'the root namespace'} failed for ${Object.entries(
-        failures,
-      )
-        .map(([k, m]) => `${k} (${m})`)
-        .join(', ')}`,
-    );
-  }
-}
-
-/**
- * Sets sysctl keys inside a namespace (null: the root namespace) with one `sysctl -w` process.
- * Every key is attempted; keys that fail are reported by name together.
- *
- * @throws {InvalidInputError} for a malformed key or value, before anything runs
- * @throws {SysctlError} naming each key that failed (the others are set)
- */
-export async function sysctl(
-  namespace: string | null,
-  settings: Readonly<Record<string, string | number>>,
-): Promise<void> {
-  const ns = namespace === null ? null : namespaceName(namespace);
-  const args: string[] = [];
-  for (const [key, value] of Object.entries(settings)) {
-    if (!/^[a-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(key)) {
-      throw new InvalidInputError(`sysctl key: "${key}" is not a dotted sysctl key`, 'sysctl key');
-    }
-    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(String(value))) {
-      throw new InvalidInputError(`sysctl ${key}: "${value}" is not a simple value`, key);
-    }
-    args.push(`${key}=${value}`);
-  }
-  if (args.length === 0) return;
-  if (ns && !namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
-  const r = await run(['sysctl', '-w', ...args], { namespace: ns, check: false });
-  if (r.exitCode === 0) return;
-  const failures: Record<string, string> = {};
-  for (const line of r.stderr.split('\n')) {
-    // procps names a key either by its /proc/sys path or by the dotted key.
-    const path = /\/proc\/sys\/([^:]+): (.*)$/.exec(line);
-    const dotted = /key "([^"]+)":? (.*)$/.exec(line);
-    if (path) failures[path[1]!.replace(/\//g, '.')] = path[2]!;
-    else if (dotted) failures[dotted[1]!] = dotted[2]!;
-  }
-  if (Object.keys(failures).length === 0) failures[args.join(' ')] = r.stderr.trim() || `exit ${r.exitCode}`;
-  throw new SysctlError(ns, failures);
 }
