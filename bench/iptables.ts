@@ -13,7 +13,32 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { run } from '../src/exec/run.js';
+import { type IptablesExecutor, KernelIptablesExecutor } from '../src/iptables/executor.js';
 import { IptablesManager } from '../src/iptables/manager.js';
+import type { Family } from '../src/iptables/names.js';
+
+/** The real executor, timing each save and restore so the report can say where the time goes. */
+class TimedExecutor implements IptablesExecutor {
+  private readonly real = new KernelIptablesExecutor();
+  saveMs = 0;
+  restoreMs = 0;
+  async save(n: string | null, f: Family): Promise<string> {
+    const t0 = performance.now();
+    try {
+      return await this.real.save(n, f);
+    } finally {
+      this.saveMs += performance.now() - t0;
+    }
+  }
+  async restore(n: string | null, f: Family, input: string): Promise<void> {
+    const t0 = performance.now();
+    try {
+      await this.real.restore(n, f, input);
+    } finally {
+      this.restoreMs += performance.now() - t0;
+    }
+  }
+}
 
 const N = 1000;
 const CHAINS = 50;
@@ -72,8 +97,8 @@ function floorIncremental(): string {
   return `${lines.join('\n')}\n`;
 }
 
-function model(): IptablesManager {
-  const m = new IptablesManager({ namespace: ns, prefix, families: ['ipv4'], tables: ['filter'] });
+function model(executor: IptablesExecutor): IptablesManager {
+  const m = new IptablesManager({ namespace: ns, prefix, families: ['ipv4'], tables: ['filter'], executor });
   const f = m.table('filter');
   for (let c = 0; c < CHAINS; c++) f.addChain(`c${c}`);
   for (let i = 0; i < N; i++) f.addRule(`c${i % CHAINS}`, rule(i).replace(' -m tcp', ''));
@@ -94,19 +119,29 @@ async function main(): Promise<void> {
     first: [] as number[],
     incr: [] as number[],
     naive: [] as number[],
+    firstSave: [] as number[],
+    firstRestore: [] as number[],
+    incrSave: [] as number[],
+    incrRestore: [] as number[],
   };
   let incrLines = 0;
   let incrOps = 0;
   let secondOps = -1;
   try {
     for (let round = 0; round < ROUNDS; round++) {
+      // Alternate which goes first, so that neither always runs on a warmer machine.
+      const floorRun = async () => {
+        await freshNamespace();
+        r.floorFirst.push(await time(() => restore(floorFirst())));
+        r.floorIncr.push(await time(() => restore(floorIncremental())));
+      };
+      if (round % 2 === 0) await floorRun();
       await freshNamespace();
-      r.floorFirst.push(await time(() => restore(floorFirst())));
-      r.floorIncr.push(await time(() => restore(floorIncremental())));
-
-      await freshNamespace();
-      const m = model();
+      const ex = new TimedExecutor();
+      const m = model(ex);
       r.first.push(await time(() => m.apply()));
+      r.firstSave.push(ex.saveMs);
+      r.firstRestore.push(ex.restoreMs);
       const f = m.table('filter');
       for (let c = 0; c < CHANGED; c++) {
         f.removeRule(`c${c}`, rule(c));
@@ -125,8 +160,13 @@ async function main(): Promise<void> {
         f.removeRule(`c${c}`, rule(c));
         f.addRule(`c${c}`, rule(c, 1), { top: true });
       }
+      ex.saveMs = 0;
+      ex.restoreMs = 0;
       r.incr.push(await time(async () => (report = await m.apply())));
+      r.incrSave.push(ex.saveMs);
+      r.incrRestore.push(ex.restoreMs);
       secondOps = (await m.apply()).operations;
+      if (round % 2 === 1) await floorRun();
 
       // Naive: one process per chain and rule, on a tenth of the work, scaled by 10.
       await freshNamespace();
@@ -155,6 +195,10 @@ async function main(): Promise<void> {
       naiveFirstExtrapolated: median(r.naive),
       floorIncremental: median(r.floorIncr),
       tenantnetIncremental: median(r.incr),
+      tenantnetFirstSave: median(r.firstSave),
+      tenantnetFirstRestore: median(r.firstRestore),
+      tenantnetIncrementalSave: median(r.incrSave),
+      tenantnetIncrementalRestore: median(r.incrRestore),
     },
     ratios: {
       firstVsFloor: median(r.first) / median(r.floorFirst),
@@ -178,6 +222,11 @@ async function main(): Promise<void> {
   );
   console.log(
     `  10 changed    floor ${ms(out.medianMs.floorIncremental)}  tenantnet ${ms(out.medianMs.tenantnetIncremental)}  (${(out.ratios.incrementalVsFirst * 100).toFixed(0)}% of first apply, target < 20%)`,
+  );
+  const md = out.medianMs;
+  console.log(
+    `  where it goes: first = save ${ms(md.tenantnetFirstSave)} + restore ${ms(md.tenantnetFirstRestore)} + diff; ` +
+      `10 changed = save ${ms(md.tenantnetIncrementalSave)} + restore ${ms(md.tenantnetIncrementalRestore)} + diff`,
   );
   console.log(
     `  incremental sent ${incrLines} rule lines (${incrOps} operations); re-apply after it: ${secondOps} operations`,
