@@ -113,28 +113,31 @@ export class IpBatch {
   }
 
   /** Like {@link apply}, but reports each operation's outcome instead of throwing the first error. */
-  settle(ops: readonly IpOp[]): Promise<PromiseSettledResult<OpResult>[]> {
+  async settle(ops: readonly IpOp[]): Promise<PromiseSettledResult<OpResult>[]> {
     try {
-      this.checkNamespace();
+      await this.checkNamespace();
     } catch (e) {
-      return Promise.resolve(ops.map(() => ({ status: 'rejected', reason: e })));
+      return ops.map(() => ({ status: 'rejected', reason: e }));
     }
     return Promise.allSettled(ops.map((op) => this.one(op)));
   }
 
   /**
    * A namespace file that vanished or was replaced means the running `ip` is stuck in a namespace
-   * nobody can see any more: refuse, or start over in the new one. One stat() per call.
+   * nobody can see any more: refuse, or start over in the new one. One stat() per call; the old
+   * process is awaited so that no new line is written to it.
    */
-  private checkNamespace(): void {
+  private async checkNamespace(): Promise<void> {
     if (!this.namespace) return;
     const st = statSync(`/run/netns/${this.namespace}`, { throwIfNoEntry: false });
     if (!st) {
-      void this.coproc.kill('SIGKILL');
       this.nsInode = null;
+      if (this.coproc.pid !== null) await this.coproc.kill('SIGKILL');
       throw new NamespaceNotFoundError(this.namespace);
     }
-    if (this.nsInode !== null && this.nsInode !== st.ino) void this.coproc.kill('SIGKILL');
+    if (this.nsInode !== null && this.nsInode !== st.ino && this.coproc.pid !== null) {
+      await this.coproc.kill('SIGKILL');
+    }
     this.nsInode = st.ino;
   }
 

@@ -119,11 +119,13 @@ export async function addVeth(a: VethArgs): Promise<void> {
     ...(a.mac !== undefined ? { mac: mac(a.mac, 'mac') } : {}),
     ...(a.peerMac !== undefined ? { peerMac: mac(a.peerMac, 'peerMac') } : {}),
   };
-  if (there !== here && there === null)
+  if (there === null && here !== null) {
+    // `ip -n NS` has no name for the root namespace: create the pair from the root side instead.
     throw new InvalidInputError(
-      'peerNamespace: the root namespace needs a peer created from it',
+      'peerNamespace: null (the root namespace) needs the pair created from the root namespace: swap name/peer and namespace/peerNamespace',
       'peerNamespace',
     );
+  }
   mustExist(here);
   mustExist(there);
   const set: LinkChanges = { ...(own.alias ? { alias: own.alias } : {}), ...(a.up ? { up: true } : {}) };
