@@ -91,7 +91,7 @@ export function mapIpError(command: string, namespace: string | null, text: stri
     return new ObjectExistsError(command, namespace, message);
   }
   if (
-    /No such process|No such file or directory|Address not found|Cannot assign requested address/.test(
+    /No such process|No such file or directory|Address not found|Cannot assign requested address|No such device/.test(
       message,
     )
   ) {

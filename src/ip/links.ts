@@ -1,7 +1,7 @@
 import { InvalidInputError } from '../errors.js';
 import { type AddressInfo, parseAddresses } from './addresses.js';
 import { ipExecutor } from './batch.js';
-import { DeviceNotFoundError, NamespaceNotFoundError } from './errors.js';
+import { DeviceNotFoundError, NamespaceNotFoundError, ObjectNotFoundError } from './errors.js';
 import { namespaceExists } from './namespaces.js';
 import type { IpOp, LinkChanges, VxlanSpec } from './ops.js';
 import {
@@ -300,13 +300,20 @@ export async function listLinks(a: InNamespace & { readonly group?: number } = {
 
 /**
  * Deletes every link of a group with one kernel request (`ip link del group N`), the fast teardown.
- * An empty group is success.
+ *
+ * @returns false when the group was empty (the kernel says ENODEV; that is success here)
  */
-export async function deleteLinkGroup(a: InNamespace & { readonly group: number }): Promise<void> {
+export async function deleteLinkGroup(a: InNamespace & { readonly group: number }): Promise<boolean> {
   const here = ns(a.namespace);
   const group = linkGroup(a.group);
   mustExist(here);
-  await ipExecutor().apply(here, [{ op: 'link.del.group', group }]);
+  try {
+    await ipExecutor().apply(here, [{ op: 'link.del.group', group }]);
+    return true;
+  } catch (e) {
+    if (e instanceof ObjectNotFoundError) return false;
+    throw e;
+  }
 }
 
 /** Turns `ip -d -j addr show` output into {@link LinkInfo}s. Pure. */

@@ -176,7 +176,8 @@ test('owned links are listed by group and removed with one request', rootOnly, a
   const owned = await ip.listLinks({ namespace: ns, group: 5150 });
   assert.equal(owned.length, 6);
   assert.ok(owned.every((l) => l.owner === owner.owner));
-  await ip.deleteLinkGroup({ namespace: ns, group: 5150 });
+  assert.equal(await ip.deleteLinkGroup({ namespace: ns, group: 5150 }), true);
+  assert.equal(await ip.deleteLinkGroup({ namespace: ns, group: 5150 }), false);
   assert.deepEqual(linkNames(await oracle(ns!, 'link', 'show')), ['lo', sb.dev('f1'), sb.dev('f2')].sort());
 });
 

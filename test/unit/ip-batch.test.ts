@@ -74,6 +74,8 @@ test('kernel error texts map to typed errors, in context of the command', () => 
     m('addr del 10.0.0.1/24 dev a', 'Error: ipv4: Address not found.') instanceof ObjectNotFoundError,
   );
   assert.ok(m('route del 10.9.0.0/16', 'RTNETLINK answers: No such process') instanceof ObjectNotFoundError);
+  assert.ok(m('link del group 9', 'RTNETLINK answers: No such device') instanceof ObjectNotFoundError);
+  assert.ok(m('link set dev x up', 'RTNETLINK answers: No such device') instanceof DeviceNotFoundError);
   const inval = m('link set dev a mtu 70', 'Error: mtu less than device minimum.');
   assert.ok(inval instanceof InvalidArgumentError);
   assert.match(inval.message, /mtu less than device minimum/);
