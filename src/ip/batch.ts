@@ -58,6 +58,8 @@ export interface IpBatchOptions {
   readonly family?: 4 | 6;
   /** Fail a command (and restart `ip`) when it has no answer within this many ms (default 60000). */
   readonly requestTimeoutMs?: number;
+  /** Run through the root helper when not root (default true); false for read-only use. */
+  readonly root?: boolean;
 }
 
 /**
@@ -85,7 +87,11 @@ export class IpBatch {
     const argv = ['ip', ...(this.namespace ? ['-n', this.namespace] : [])];
     if (this.options.family === 6) argv.push('-6');
     argv.push('-d', '-force', '-json', '-batch', '-');
-    return new Coproc(argv, { mergeStderr: true, requestTimeoutMs: this.options.requestTimeoutMs ?? 60000 });
+    return new Coproc(argv, {
+      mergeStderr: true,
+      requestTimeoutMs: this.options.requestTimeoutMs ?? 60000,
+      ...(this.options.root === false ? { root: false } : {}),
+    });
   }
 
   /** PID of the running `ip`, or null. */

@@ -201,7 +201,7 @@ test('bad input is refused before any operation reaches the executor', async () 
 });
 
 // The framing runs against a real `ip` here: reads of the root namespace need no root.
-const batch = new IpBatch(null);
+const batch = new IpBatch(null, { root: false });
 after(() => batch.close());
 
 test('a real ip coprocess answers pipelined reads in order, with typed errors in between', async () => {
