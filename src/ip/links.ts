@@ -46,6 +46,8 @@ export interface LinkInfo {
   readonly up: boolean;
   /** The kernel's operational state (`UP`, `DOWN`, `LOWERLAYERDOWN`, `UNKNOWN`). */
   readonly operState: string;
+  /** The root queueing discipline (`noqueue`, `noop`, `pfifo_fast`, …). */
+  readonly qdisc: string;
   readonly alias: string | null;
   /** Link group number (0 = default). */
   readonly group: number;
@@ -331,6 +333,7 @@ export function parseLinks(output: unknown): LinkInfo[] {
       mac: String(l.address ?? ''),
       up: flags.includes('UP'),
       operState: String(l.operstate ?? 'UNKNOWN'),
+      qdisc: String(l.qdisc ?? ''),
       alias,
       group: Number.isFinite(group) ? group : 0,
       master: typeof l.master === 'string' ? l.master : null,
