@@ -87,13 +87,17 @@ export async function createNamespace(name: string, options: CreateNamespaceOpti
  */
 export async function deleteNamespace(name: string): Promise<boolean> {
   const ns = namespaceName(name);
-  await closeIpBatches(ns);
+  // Stopping the namespace's ip processes and removing its name run together: the namespace is
+  // freed once both are done, and nobody can reach the old processes once the name is gone.
+  const closing = closeIpBatches(ns);
   try {
     await ipExecutor().apply(null, [{ op: 'netns.del', name: ns }]);
     return true;
   } catch (e) {
     if (e instanceof ObjectNotFoundError) return false;
     throw e;
+  } finally {
+    await closing;
   }
 }
 
