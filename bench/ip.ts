@@ -8,9 +8,10 @@
  *    (addresses can only be set from inside a namespace, so one file cannot do it all), run at once.
  *
  * createNamespace also sets net.ipv4.conf.all.promote_secondaries=1 (unless the host already makes
- * new namespaces inherit it); `ip` cannot, so that costs a process inside each namespace. For the
- * same end state, naive runs `ip netns exec NS sysctl -w` per namespace and the floor runs one `sh`
- * looping over `nsenter … sysctl` beside its batches. The `…NoSysctl` rows compare without it.
+ * new namespaces inherit it), which needs a `sysctl` process inside each namespace (tenantnet's
+ * batch forks it with `netns exec`). For the same end state, naive runs `ip netns exec NS sysctl -w`
+ * per namespace and the floor runs one `sh` looping over `nsenter … sysctl` beside its batches.
+ * The `…NoSysctl` rows compare without it.
  *
  * Teardown is one `netns del` per namespace in every method (the inner veth end goes with its
  * namespace and takes the root end along). Prints medians over the rounds and the ratios.

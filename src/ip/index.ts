@@ -108,12 +108,7 @@ export {
   type RuleInfo,
   ruleSpec,
 } from './rules.js';
-export {
-  parseFailures as parseSysctlFailures,
-  SysctlError,
-  splitSections as splitSysctlSections,
-  sysctl,
-} from './sysctl.js';
+export { parseFailures as parseSysctlFailures, SysctlError, sysctl } from './sysctl.js';
 export {
   type Cidr,
   cidr,

@@ -113,7 +113,8 @@ export type IpOp =
     }
   | { readonly op: 'neigh.del'; readonly address: IpAddress; readonly dev: DeviceName }
   | { readonly op: 'neigh.show'; readonly dev?: DeviceName; readonly address?: IpAddress }
-  | { readonly op: 'neigh.flush'; readonly dev: DeviceName; readonly family?: 4 | 6 };
+  | { readonly op: 'neigh.flush'; readonly dev: DeviceName; readonly family?: 4 | 6 }
+  | { readonly op: 'sysctl'; readonly namespace: NamespaceName; readonly settings: readonly string[] };
 
 /** Operations whose output is a JSON document (the others print nothing on success). */
 export function isRead(o: IpOp): boolean {
@@ -239,6 +240,10 @@ export function batchLine(o: IpOp): string {
       return ['neigh show', ...(o.address ? ['to', o.address] : []), ...(o.dev ? ['dev', o.dev] : [])].join(
         ' ',
       );
+    case 'sysctl':
+      // ip forks and waits for `sysctl` in the namespace; its error lines arrive before ip's own
+      // `Command failed` line, so the usual framing holds. `-q`: nothing is printed on success.
+      return `netns exec ${o.namespace} sysctl -q -w ${o.settings.join(' ')}`;
     case 'neigh.flush':
       // Without `nud`, `ip neigh flush` leaves permanent and noarp entries alone, as Neutron wants.
       return `neigh flush dev ${o.dev}`;

@@ -1,8 +1,9 @@
 import { statSync } from 'node:fs';
 import { InvalidInputError, TenantnetError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { NamespaceNotFoundError } from './errors.js';
-import { type NamespaceName, namespaceName } from './types.js';
+import { ipExecutor } from './batch.js';
+import { IpCommandError, NamespaceNotFoundError } from './errors.js';
+import { namespaceName } from './types.js';
 
 /** Some sysctl keys could not be set; the others were. */
 export class SysctlError extends TenantnetError {
@@ -21,32 +22,11 @@ export class SysctlError extends TenantnetError {
   }
 }
 
-interface Job {
-  readonly ns: NamespaceName | null;
-  readonly args: readonly string[];
-  readonly resolve: () => void;
-  readonly reject: (e: Error) => void;
-}
-
-const END = '@@tenantnet-sysctl-end';
-
-// One `sh` runs every queued job: `sysctl` in each namespace through `nsenter --net` (no mount
-// namespace needed for /proc/sys/net), stderr merged, and an end marker after each job. Each job
-// is one argument, "NS key=value …" ("-" for the root namespace); keys and values are validated to
-// be free of spaces and glob characters, and globbing is off while splitting.
-const SCRIPT = `for job in "$@"; do
-  set -f; set -- $job; set +f
-  ns=$1; shift
-  if [ "$ns" = "-" ]; then sysctl -q -w "$@" 2>&1; else nsenter --net="/run/netns/$ns" sysctl -q -w "$@" 2>&1; fi
-  echo "${END} $?"
-done`;
-
-let queue: Job[] = [];
-
 /**
- * Sets sysctl keys inside a namespace (null: the root namespace). Calls made in the same tick are
- * coalesced into one process for all their namespaces (creating 100 namespaces costs one `sh`
- * rather than 100 processes). Every key is attempted; the ones that fail are reported by name.
+ * Sets sysctl keys inside a namespace (null: the root namespace). In a namespace it is one line in
+ * that namespace's `ip` batch (`netns exec NS sysctl -q -w …`): `ip` forks the `sysctl`, so Node
+ * starts no process and the call pipelines with the namespace's other operations. Every key is
+ * attempted; the ones that fail are reported by name.
  *
  * @throws {InvalidInputError} for a malformed key or value, before anything runs
  * @throws {NamespaceNotFoundError} when the namespace does not exist
@@ -68,53 +48,24 @@ export async function sysctl(
     args.push(`${key}=${value}`);
   }
   if (args.length === 0) return;
-  if (ns && !statSync(`/run/netns/${ns}`, { throwIfNoEntry: false })) throw new NamespaceNotFoundError(ns);
-  await new Promise<void>((resolve, reject) => {
-    queue.push({ ns, args, resolve, reject });
-    if (queue.length === 1) setImmediate(flush);
-  });
-}
-
-async function flush(): Promise<void> {
-  const jobs = queue;
-  queue = [];
-  let out: string;
-  try {
-    const jobArgs = jobs.map((j) => [j.ns ?? '-', ...j.args].join(' '));
-    const r = await run(['sh', '-c', SCRIPT, 'tenantnet-sysctl', ...jobArgs], { check: false });
-    out = r.stdout;
-  } catch (e) {
-    for (const j of jobs) j.reject(e as Error);
-    return;
-  }
-  const sections = splitSections(out);
-  jobs.forEach((job, i) => {
-    const s = sections[i];
-    if (s && s.code === 0) {
-      job.resolve();
+  let text: string;
+  if (ns === null) {
+    const r = await run(['sysctl', '-q', '-w', ...args], { check: false });
+    if (r.exitCode === 0) return;
+    text = `${r.stderr}\n${r.stdout}`;
+  } else {
+    if (!statSync(`/run/netns/${ns}`, { throwIfNoEntry: false })) throw new NamespaceNotFoundError(ns);
+    try {
+      await ipExecutor().apply(ns, [{ op: 'sysctl', namespace: ns, settings: args }]);
       return;
+    } catch (e) {
+      if (!(e instanceof IpCommandError) || e instanceof NamespaceNotFoundError) throw e;
+      text = e.kernelMessage.replace(/ \| /g, '\n');
     }
-    const failures = s ? parseFailures(s.lines) : {};
-    if (Object.keys(failures).length === 0) {
-      failures[job.args.join(' ')] = s
-        ? s.lines.join(' | ') || `exit ${s.code}`
-        : 'the sysctl process ended early';
-    }
-    job.reject(new SysctlError(job.ns, failures));
-  });
-}
-
-/** Splits the merged output into one section per job by the end markers. Pure. */
-export function splitSections(out: string): { lines: string[]; code: number }[] {
-  const sections: { lines: string[]; code: number }[] = [];
-  let lines: string[] = [];
-  for (const line of out.split('\n')) {
-    if (line.startsWith(`${END} `)) {
-      sections.push({ lines, code: Number(line.slice(END.length + 1)) });
-      lines = [];
-    } else if (line !== '') lines.push(line);
   }
-  return sections;
+  const failures = parseFailures(text.split('\n'));
+  if (Object.keys(failures).length === 0) failures[args.join(' ')] = text.trim() || 'failed';
+  throw new SysctlError(ns, failures);
 }
 
 /** Maps procps sysctl error lines to key → message. Pure. */

@@ -1,25 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
-import { parseSysctlFailures, splitSysctlSections, sysctl } from '../../src/ip/index.js';
+import { batchLine, namespaceName, parseSysctlFailures, sysctl } from '../../src/ip/index.js';
 
-test('coalesced sysctl output splits into one section per namespace by the end markers', () => {
-  const out = [
-    '@@tenantnet-sysctl-end 0',
-    'sysctl: cannot stat /proc/sys/net/ipv4/nosuch: No such file or directory',
-    'sysctl: setting key "net.ipv4.conf.all.forwarding": Invalid argument',
-    '@@tenantnet-sysctl-end 1',
-    '',
-  ].join('\n');
-  const sections = splitSysctlSections(out);
-  assert.deepEqual(
-    sections.map((s) => s.code),
-    [0, 1],
+test('sysctl in a namespace is one batch line, and its error lines name the failing keys', () => {
+  assert.equal(
+    batchLine({ op: 'sysctl', namespace: namespaceName('qr1'), settings: ['net.ipv4.ip_forward=1'] }),
+    'netns exec qr1 sysctl -q -w net.ipv4.ip_forward=1',
   );
-  assert.deepEqual(parseSysctlFailures(sections[1]!.lines), {
-    'net.ipv4.nosuch': 'No such file or directory',
-    'net.ipv4.conf.all.forwarding': 'Invalid argument',
-  });
+  assert.deepEqual(
+    parseSysctlFailures([
+      'sysctl: cannot stat /proc/sys/net/ipv4/nosuch: No such file or directory',
+      'sysctl: setting key "net.ipv4.conf.all.forwarding": Invalid argument',
+    ]),
+    {
+      'net.ipv4.nosuch': 'No such file or directory',
+      'net.ipv4.conf.all.forwarding': 'Invalid argument',
+    },
+  );
 });
 
 test('sysctl refuses keys and values that could split or glob, before anything runs', async () => {
