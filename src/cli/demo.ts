@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { run } from '../exec/run.js';
-
+import {
+  addAddress,
+  addVeth,
+  closeIpBatches,
+  createNamespace,
+  deleteNamespace,
+  getLink,
+  namespaceExists,
+} from '../ip/index.js';
 /** What the demo did, printed as JSON with `--json`. */
 export interface DemoResult {
   readonly namespaces: readonly string[];
@@ -11,8 +19,9 @@ export interface DemoResult {
 }
 
 /**
- * The main job until the topology CLI exists: two namespaces joined by a veth pair, a ping across,
- * and everything removed again, whatever happened.
+ * The main job until the topology CLI exists, done with the library: two namespaces joined by a
+ * veth pair (the peer created straight in the second namespace, both ends marked as tenantnet's),
+ * a ping across, and everything removed again, whatever happened.
  */
 export async function runDemo(opts: { json: boolean }): Promise<number> {
   const say = (s: string) => process.stderr.write(`${s}\n`);
@@ -22,16 +31,22 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
   let ping: DemoResult['ping'] = { sent: 0, received: 0, rttMs: null };
   try {
     say(`creating namespaces ${nsA} and ${nsB}`);
-    for (const ns of [nsA, nsB]) {
-      await run(['ip', 'netns', 'add', ns]);
-      await run(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
-    }
+    await Promise.all([createNamespace(nsA), createNamespace(nsB)]);
     say(`joining them with veth ${veth[0]} <-> ${veth[1]} (10.250.0.1/30 <-> 10.250.0.2/30)`);
-    await run(['ip', '-n', nsA, 'link', 'add', veth[0], 'type', 'veth', 'peer', 'name', veth[1], 'netns', nsB]);
-    await run(['ip', '-n', nsA, 'addr', 'add', '10.250.0.1/30', 'dev', veth[0]]);
-    await run(['ip', '-n', nsB, 'addr', 'add', '10.250.0.2/30', 'dev', veth[1]]);
-    await run(['ip', '-n', nsA, 'link', 'set', veth[0], 'up']);
-    await run(['ip', '-n', nsB, 'link', 'set', veth[1], 'up']);
+    await addVeth({
+      namespace: nsA,
+      name: veth[0],
+      peer: veth[1],
+      peerNamespace: nsB,
+      up: true,
+      owner: { owner: `demo-${id}`, group: Number.parseInt(id, 16) + 1 },
+    });
+    await Promise.all([
+      addAddress({ namespace: nsA, dev: veth[0], cidr: '10.250.0.1/30' }),
+      addAddress({ namespace: nsB, dev: veth[1], cidr: '10.250.0.2/30' }),
+    ]);
+    const link = await getLink({ namespace: nsA, name: veth[0] });
+    say(`${veth[0]}: ${link.kind}, mtu ${link.mtu}, ${link.mac}, alias "${link.alias ?? ''}"`);
     say('pinging 10.250.0.2 from the first namespace');
     const r = await run(['ping', '-n', '-c', '3', '-i', '0.2', '-W', '1', '10.250.0.2'], {
       namespace: nsA,
@@ -40,13 +55,18 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
     });
     const counts = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
     const rtt = /= [\d.]+\/([\d.]+)\//.exec(r.stdout);
-    ping = { sent: Number(counts?.[1] ?? 0), received: Number(counts?.[2] ?? 0), rttMs: rtt ? Number(rtt[1]) : null };
+    ping = {
+      sent: Number(counts?.[1] ?? 0),
+      received: Number(counts?.[2] ?? 0),
+      rttMs: rtt ? Number(rtt[1]) : null,
+    };
     say(`ping: ${ping.received}/${ping.sent} replies${ping.rttMs !== null ? `, avg ${ping.rttMs} ms` : ''}`);
   } finally {
     say('removing both namespaces (the veth pair goes with them)');
-    for (const ns of [nsA, nsB]) await run(['ip', 'netns', 'del', ns], { check: false });
+    await Promise.all([deleteNamespace(nsA), deleteNamespace(nsB)]).catch(() => {});
+    await closeIpBatches();
   }
-  const left = (await run(['ip', 'netns', 'list'])).stdout.includes(`tndemo-${id}`);
+  const left = namespaceExists(nsA) || namespaceExists(nsB);
   const result: DemoResult = {
     namespaces: [nsA, nsB],
     veth,
@@ -55,6 +75,9 @@ export async function runDemo(opts: { json: boolean }): Promise<number> {
     ok: ping.sent > 0 && ping.received === ping.sent && !left,
   };
   if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-  else process.stdout.write(result.ok ? 'demo ok: ping across the veth pair worked, nothing left behind\n' : 'demo FAILED\n');
+  else
+    process.stdout.write(
+      result.ok ? 'demo ok: ping across the veth pair worked, nothing left behind\n' : 'demo FAILED\n',
+    );
   return result.ok ? 0 : 1;
 }

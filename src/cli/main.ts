@@ -58,7 +58,9 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`tenantnet: ${e.message}\n`);
       process.exitCode = 1;
     } else {
-      process.stderr.write(`tenantnet: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.stderr.write(
+        `tenantnet: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+      );
       process.exitCode = 70;
     }
   },

@@ -67,15 +67,23 @@ interface Pending {
 }
 
 /**
+ * One child and what was written to it. Requests belong to the child they were written to, so a
+ * child that is dying fails only its own requests, never those already sent to its successor.
+ */
+interface Session {
+  readonly child: ChildProcessWithoutNullStreams;
+  readonly pending: Pending[];
+  lines: number;
+}
+
+/**
  * A long-lived child process spoken to line by line (for example `ip -batch -`). Requests are
  * written as soon as they are made (pipelined) and answered in order. The child starts lazily on
  * the first request and again after it exits; requests in flight when it dies fail with
  * {@link CoprocExitedError}. Emits `start` (pid) and `exit` (code, signal).
  */
 export class Coproc extends EventEmitter {
-  private child: ChildProcessWithoutNullStreams | null = null;
-  private readonly pending: Pending[] = [];
-  private lines = 0;
+  private session: Session | null = null;
   private generations = 0;
   private recent: string[] = [];
   private timer: NodeJS.Timeout | null = null;
@@ -98,7 +106,7 @@ export class Coproc extends EventEmitter {
 
   /** PID of the running child, or null when none runs. */
   get pid(): number | null {
-    return this.child?.pid ?? null;
+    return this.session?.child.pid ?? null;
   }
 
   /** How many children have been started so far. */
@@ -115,13 +123,13 @@ export class Coproc extends EventEmitter {
    */
   request<T>(build: (ctx: ExchangeContext) => Exchange<T>): Promise<T> {
     if (this.closed) return Promise.reject(new TenantnetError('coprocess is closed'));
-    const child = this.ensureChild();
-    const exchange = build({ firstLine: this.lines + 1, generation: this.generations });
-    this.lines += countLines(exchange.write);
+    const session = this.ensureSession();
+    const exchange = build({ firstLine: session.lines + 1, generation: this.generations });
+    session.lines += countLines(exchange.write);
     return new Promise<T>((resolve, reject) => {
-      this.pending.push({ exchange, resolve: resolve as (v: unknown) => void, reject });
-      if (this.pending.length === 1) this.armTimer();
-      child.stdin.write(exchange.write);
+      session.pending.push({ exchange, resolve: resolve as (v: unknown) => void, reject });
+      if (session.pending.length === 1) this.armTimer(session);
+      session.child.stdin.write(exchange.write);
     });
   }
 
@@ -131,31 +139,39 @@ export class Coproc extends EventEmitter {
     await this.kill('SIGTERM');
   }
 
-  /** Kills the current child; the next request starts a new one. Pending requests fail. */
+  /**
+   * Kills the current child and resolves once it has exited; its pending requests fail. A request
+   * made after this call (even before it resolves) goes to a new child.
+   */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = this.child;
-    if (!child) return;
+    const session = this.session;
+    if (!session) return;
+    this.session = null;
+    this.clearTimer();
+    const { child } = session;
     const exited = new Promise<void>((r) => child.once('close', () => r()));
-    child.stdin.end();
-    child.kill(signal);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.stdin.end();
+      child.kill(signal);
+    }
     await exited;
   }
 
-  private ensureChild(): ChildProcessWithoutNullStreams {
-    if (this.child) return this.child;
+  private ensureSession(): Session {
+    if (this.session) return this.session;
     const [cmd, ...args] = this.argv as [string, ...string[]];
     const child = spawn(cmd, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: this.options.env ? { ...process.env, ...this.options.env } : process.env,
     });
-    this.child = child;
-    this.lines = 0;
+    const session: Session = { child, pending: [], lines: 0 };
+    this.session = session;
     this.recent = [];
     this.generations += 1;
     const out = new LineSplitter();
     const err = new LineSplitter();
     child.stdout.on('data', (b: Buffer) => {
-      for (const line of out.push(b)) this.onLine(line);
+      for (const line of out.push(b)) this.onLine(session, line);
     });
     child.stderr.on('data', (b: Buffer) => {
       for (const line of err.push(b)) this.remember(line);
@@ -163,16 +179,18 @@ export class Coproc extends EventEmitter {
     child.stdin.on('error', () => {}); // EPIPE after the child died: reported through 'close'
     child.on('error', () => {}); // spawn failure: reported through 'close' as well
     child.on('close', (code, signal) => {
-      for (const line of out.end()) this.onLine(line);
-      if (this.child === child) this.child = null;
-      this.clearTimer();
-      const failed = this.pending.splice(0);
+      for (const line of out.end()) this.onLine(session, line);
+      if (this.session === session) {
+        this.session = null;
+        this.clearTimer();
+      }
+      const failed = session.pending.splice(0);
       const error = new CoprocExitedError(this.argv, code, signal, this.recent.slice(-3).join(' | '));
       for (const p of failed) p.reject(error);
       this.emit('exit', code, signal);
     });
     if (child.pid !== undefined) this.emit('start', child.pid);
-    return child;
+    return session;
   }
 
   private remember(line: string): void {
@@ -180,32 +198,34 @@ export class Coproc extends EventEmitter {
     if (this.recent.length > 20) this.recent.shift();
   }
 
-  private onLine(line: string): void {
+  private onLine(session: Session, line: string): void {
     this.remember(line);
-    const head = this.pending[0];
+    const head = session.pending[0];
     if (!head) return; // unsolicited output: nothing waits for it
     let result: { done: true; value: unknown } | undefined;
     try {
       result = head.exchange.onLine(line);
     } catch (e) {
-      this.pending.shift();
+      session.pending.shift();
       head.reject(e as Error);
-      this.armTimer();
+      this.armTimer(session);
       return;
     }
     if (result) {
-      this.pending.shift();
+      session.pending.shift();
       head.resolve(result.value);
-      this.armTimer();
+      this.armTimer(session);
     }
   }
 
-  private armTimer(): void {
+  /** (Re)starts the timeout for the oldest pending request of the current child. */
+  private armTimer(session: Session): void {
+    if (session !== this.session) return;
     this.clearTimer();
     const ms = this.options.requestTimeoutMs;
-    if (ms === undefined || this.pending.length === 0) return;
+    if (ms === undefined || session.pending.length === 0) return;
     this.timer = setTimeout(() => {
-      const failed = this.pending.splice(0);
+      const failed = session.pending.splice(0);
       const error = new CoprocTimeoutError(
         `coprocess gave no response within ${ms} ms: ${formatArgv(this.argv)}`,
       );

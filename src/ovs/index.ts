@@ -25,4 +25,4 @@ export {
   validatePortSpec,
   vifPortSpec,
 } from './ports.js';
-export { DEAD_VLAN_TAG, macAddress, mtu, OWNER_KEY, ovsName, stringMap, vlanTag } from './validate.js';
+export { DEAD_VLAN_TAG, OWNER_KEY, ovsName, stringMap, vlanTag } from './validate.js';

@@ -1,7 +1,8 @@
 import { InvalidInputError } from '../errors.js';
+import { mac, mtu } from '../ip/types.js';
 import { byUuid, type Condition, type Transaction } from './ovsdb/operations.js';
 import { type NamedUuid, type OvsdbRow, ovsMap, ovsSet, type Uuid } from './ovsdb/values.js';
-import { macAddress, mtu, OWNER_KEY, ovsName, stringMap, vlanTag } from './validate.js';
+import { OWNER_KEY, ovsName, stringMap, vlanTag } from './validate.js';
 
 /** How a port treats VLANs (the Port `vlan_mode` column). */
 export type VlanMode = 'access' | 'native-tagged' | 'native-untagged' | 'trunk' | 'dot1q-tunnel';
@@ -73,7 +74,7 @@ export function vifPortSpec(v: VifPortSpec, where = 'vif port'): PortSpec {
     externalIds: {
       ...v.externalIds,
       'iface-id': v.ifaceId,
-      'attached-mac': macAddress(v.mac, `${where}.mac`),
+      'attached-mac': mac(v.mac, `${where}.mac`),
       'iface-status': 'active',
     },
   };

@@ -1,4 +1,5 @@
 import { InvalidInputError } from '../errors.js';
+import { deviceName } from '../ip/types.js';
 
 /** The `external_ids` key that marks rows tenantnet made; cleanup deletes only rows carrying it. */
 export const OWNER_KEY = 'tenantnet-owner';
@@ -7,18 +8,13 @@ export const OWNER_KEY = 'tenantnet-owner';
 export const DEAD_VLAN_TAG = 4095;
 
 /**
- * Checks a bridge, port or interface name (a Linux device name: 1-15 of A-Z a-z 0-9 _ . -).
+ * Checks a bridge, port or interface name: a Linux device name, so the one rule of `src/ip` applies
+ * (1-15 of A-Z a-z 0-9 _ . -; a longer name is refused, never truncated).
  *
  * @throws {InvalidInputError} naming the value and `where`
  */
 export function ovsName(value: string, where: string): string {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(value)) {
-    throw new InvalidInputError(
-      `${where}: "${value}" is not a valid name (1-15 of A-Z a-z 0-9 _ . -)`,
-      where,
-    );
-  }
-  return value;
+  return deviceName(value, where);
 }
 
 /** Checks a VLAN tag (0-4095; 4095 is the dead VLAN). @throws {InvalidInputError} */
@@ -27,22 +23,6 @@ export function vlanTag(value: number, where: string): number {
     throw new InvalidInputError(`${where}: ${value} is not a VLAN tag (0-4095)`, where);
   }
   return value;
-}
-
-/** Checks an MTU (68-65535). @throws {InvalidInputError} */
-export function mtu(value: number, where: string): number {
-  if (!Number.isInteger(value) || value < 68 || value > 65535) {
-    throw new InvalidInputError(`${where}: ${value} is not an MTU (68-65535)`, where);
-  }
-  return value;
-}
-
-/** Checks and lower-cases a MAC address (six colon-separated hex pairs). @throws {InvalidInputError} */
-export function macAddress(value: string, where: string): string {
-  if (typeof value !== 'string' || !/^([0-9A-Fa-f]{2}:){5}[0-9A-Fa-f]{2}$/.test(value)) {
-    throw new InvalidInputError(`${where}: "${value}" is not a MAC address (aa:bb:cc:dd:ee:ff)`, where);
-  }
-  return value.toLowerCase();
 }
 
 /** Checks string-to-string maps such as external_ids and options. @throws {InvalidInputError} */

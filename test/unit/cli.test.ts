@@ -5,7 +5,8 @@ import { test } from 'node:test';
 import { run } from '../../src/exec/run.js';
 
 const main = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
-const cli = (...args: string[]) => run([process.execPath, '--import', 'tsx', main, ...args], { root: false, check: false });
+const cli = (...args: string[]) =>
+  run([process.execPath, '--import', 'tsx', main, ...args], { root: false, check: false });
 
 test('tenantnet --version prints the package version', async () => {
   const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', 'package.json'), 'utf8'));

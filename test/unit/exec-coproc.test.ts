@@ -77,9 +77,13 @@ test('a request that throws in onLine fails alone; the child keeps serving', asy
 test('a request timeout fails what is in flight and restarts the child', async (t) => {
   const c = new Coproc(['sleep', '60'], { root: false, requestTimeoutMs: 150 });
   t.after(() => c.close());
+  const stuck = c.request(echo('never'));
   const first = c.pid;
-  await assert.rejects(c.request(echo('never')), CoprocTimeoutError);
-  assert.notEqual(c.pid, first);
+  await assert.rejects(stuck, CoprocTimeoutError);
+  const next = c.request(echo('again'));
+  assert.ok(c.pid && c.pid !== first, 'the next request runs in a new child');
+  assert.equal(c.generation, 2);
+  await assert.rejects(next, CoprocTimeoutError);
 });
 
 test('mergeStderr keeps stderr and stdout lines in the order they were written', async (t) => {
@@ -109,4 +113,17 @@ test('a closed coprocess refuses new requests', async () => {
   await c.request(echo('one'));
   await c.close();
   await assert.rejects(c.request(echo('two')), /closed/);
+});
+
+test('a request made while a killed child is still exiting goes to a new child and succeeds', async (t) => {
+  const c = new Coproc(ECHO, { root: false });
+  t.after(() => c.close());
+  await c.request(echo('before'));
+  const first = c.pid;
+  const dying = c.kill();
+  const answer = c.request(echo('after')); // not awaiting kill(): the old child may not have exited yet
+  assert.notEqual(c.pid, first);
+  await dying;
+  assert.equal(await answer, 'after', 'the old child exiting does not fail the new child’s request');
+  assert.equal(c.generation, 2);
 });
