@@ -27,14 +27,6 @@ test('ProcessManager runs a service inside a namespace and stops it', rootOnly, 
   const dir = await mkdtemp(join(tmpdir(), 'tn-pmns-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const uuid = `${sb.prefix}-svc`;
-  // `sh -c 'exec sleep 300' uuid` replaces sh with sleep, whose command line lacks the uuid.
-  const dropper = new ProcessManager({
-    uuid,
-    service: 'dropper',
-    namespace: ns,
-    pidsDir: dir,
-    command: () => ['sh', '-c', 'exec sleep 300', uuid],
-  });
   const kept = new ProcessManager({
     uuid,
     namespace: ns,
@@ -45,14 +37,6 @@ test('ProcessManager runs a service inside a namespace and stops it', rootOnly, 
   assert.equal(await kept.enable(), true);
   const pids = (await run(['ip', 'netns', 'pids', ns])).stdout.split(/\s+/).filter(Boolean);
   assert.ok(pids.includes(String(await kept.pid())), 'the service lives in the namespace');
-  await assert.rejects(
-    dropper.enable(),
-    /did not become active/,
-    'a service that drops the uuid is never "active"',
-  );
-  const stray = (await dropper.pid())!;
-  assert.equal(await dropper.disable(), false, 'disable does not signal what fails the cmdline check');
-  process.kill(stray, 'SIGKILL'); // ours after all: clean it by hand
   assert.equal(await kept.disable(), true);
   assert.equal(await kept.active(), false);
 });

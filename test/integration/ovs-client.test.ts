@@ -127,7 +127,8 @@ test(
     const before = client.reconnects;
     await ovs.restartServer();
     assert.deepEqual(await br.listPorts(), [ovs.name('rs1')], 'the first request after the restart works');
-    assert.equal(client.reconnects, before + 1);
+    // At least one reconnect: under load a first attempt can land while the new server is still starting.
+    assert.ok(client.reconnects > before, `reconnects ${before} -> ${client.reconnects}`);
     const replay = mon.getEvents();
     assert.ok(
       replay.added.some((e) => e.name === ovs.name('rs1')),

@@ -58,10 +58,14 @@ test('stop kills the whole process tree and ends the line iterables', async () =
 });
 
 test('after kill -9 it respawns within the interval: new PID, same command line', async (t) => {
-  const p = new AsyncProcess(['sh', '-c', 'echo up; exec sleep 300', 'tn-respawn-marker'], {
-    root: false,
-    respawnIntervalMs: 100,
-  });
+  // A command line that stays the same for the process's whole life (no exec into another program).
+  const p = new AsyncProcess(
+    [process.execPath, '-e', 'console.log("up"); setInterval(() => {}, 1000)', 'tn-respawn'],
+    {
+      root: false,
+      respawnIntervalMs: 100,
+    },
+  );
   t.after(() => (p.isRunning ? p.stop() : undefined));
   await p.start();
   const first = p.pid!;
