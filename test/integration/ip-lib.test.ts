@@ -4,23 +4,11 @@ import { after, test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import { run } from '../../src/exec/run.js';
 import * as ip from '../../src/ip/index.js';
+import { oracle, spaces } from '../helpers/ip-oracle.js';
 import { rootOnly } from '../helpers/root.js';
-import { type Sandbox, sandbox } from '../helpers/sandbox.js';
+import { sandbox } from '../helpers/sandbox.js';
 
 after(() => ip.closeIpBatches());
-
-/** The independent oracle: a separate `ip -j` process. */
-async function oracle(ns: string | null | undefined, ...args: string[]): Promise<Record<string, unknown>[]> {
-  const r = await run(['ip', ...(ns ? ['-n', ns] : []), '-d', '-j', ...args]);
-  return r.stdout.trim() ? (JSON.parse(r.stdout) as Record<string, unknown>[]) : [];
-}
-
-/** Sandbox namespaces whose tenantnet coprocesses are closed before the sandbox deletes them. */
-async function spaces(sb: Sandbox, n: number): Promise<string[]> {
-  const list = await sb.namespaces(n);
-  for (const ns of list) sb.defer(() => ip.closeIpBatches(ns as ip.NamespaceName));
-  return list;
-}
 
 function linkNames(links: Record<string, unknown>[]): string[] {
   return links.map((l) => String(l.ifname)).sort();

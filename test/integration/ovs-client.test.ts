@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { OvsBridge } from '../../src/ovs/bridge.js';
 import { InterfaceMonitor } from '../../src/ovs/interface-monitor.js';
-import { Ovs } from '../../src/ovs/ovs.js';
-import { OvsdbClient } from '../../src/ovs/ovsdb/client.js';
 import {
   OvsdbConstraintViolationError,
   OvsdbRpcError,
@@ -13,49 +11,35 @@ import {
 import { Transaction } from '../../src/ovs/ovsdb/operations.js';
 import { ovsMap, ovsSet } from '../../src/ovs/ovsdb/values.js';
 import { InterfacePollingMinimizer } from '../../src/ovs/polling.js';
-import { OvsSandbox } from '../helpers/ovs-sandbox.js';
+import { usePrivateOvs } from '../helpers/ovs-sandbox.js';
 import { rootOnly } from '../helpers/root.js';
 
-let ovs: OvsSandbox;
-let client: OvsdbClient;
-let sw: Ovs;
-
-before(async () => {
-  if (rootOnly.skip) return;
-  ovs = await OvsSandbox.start();
-  client = await OvsdbClient.connect({ socketPath: ovs.socketPath });
-  sw = new Ovs(client, { owner: `test-${ovs.prefix}`, datapathType: 'netdev' });
-});
-after(async () => {
-  if (rootOnly.skip) return;
-  client.close();
-  await ovs.stopChecked();
-});
+const env = usePrivateOvs({ datapathType: 'netdev' });
 
 test(
-  'the client speaks RFC 7047: schema, echo, and errors inside a successful reply are typed',
+  'the env.client speaks RFC 7047: schema, echo, and errors inside a successful reply are typed',
   rootOnly,
   async () => {
-    const schema = await client.getSchema();
+    const schema = await env.client.getSchema();
     assert.equal(schema.name, 'Open_vSwitch');
     assert.ok('Interface' in schema.tables);
-    await client.echo();
-    const br = new OvsBridge(sw, ovs.name('er'));
+    await env.client.echo();
+    const br = new OvsBridge(env.sw, env.ovs.name('er'));
     await br.create();
     // A second Bridge row with the same name, linked from the root table: the name index refuses it.
     const tx = new Transaction();
     const b = tx.insert('Bridge', { name: br.name });
     tx.mutate('Open_vSwitch', [], [['bridges', 'insert', ovsSet(b)]]);
-    const err = await client.transact(tx).catch((e: unknown) => e);
+    const err = await env.client.transact(tx).catch((e: unknown) => e);
     assert.ok(err instanceof OvsdbConstraintViolationError, String(err));
     assert.equal(err.error, 'constraint violation');
     assert.match(err.details ?? '', /identical values/);
     await assert.rejects(
-      client.transact([{ op: 'select', table: 'NoSuchTable', where: [] }]),
+      env.client.transact([{ op: 'select', table: 'NoSuchTable', where: [] }]),
       OvsdbSyntaxError,
     );
     await assert.rejects(
-      client.transact([
+      env.client.transact([
         {
           op: 'wait',
           table: 'Bridge',
@@ -68,8 +52,12 @@ test(
       ]),
       OvsdbTimedOutError,
     );
-    await assert.rejects(client.request('no_such_method', []), OvsdbRpcError);
-    assert.deepEqual(await sw.listBridges(), [br.name], 'nothing of the failed transactions was committed');
+    await assert.rejects(env.client.request('no_such_method', []), OvsdbRpcError);
+    assert.deepEqual(
+      await env.sw.listBridges(),
+      [br.name],
+      'nothing of the failed transactions was committed',
+    );
     await br.destroy();
   },
 );
@@ -78,9 +66,9 @@ test(
   'the interface monitor reports added (with the ofport that arrives later), modified and removed',
   rootOnly,
   async () => {
-    const br = new OvsBridge(sw, ovs.name('mo'));
+    const br = new OvsBridge(env.sw, env.ovs.name('mo'));
     await br.create();
-    const mon = new InterfaceMonitor(client);
+    const mon = new InterfaceMonitor(env.client);
     const polling = new InterfacePollingMinimizer(mon);
     await polling.start();
     const initial = mon.getEvents();
@@ -89,7 +77,7 @@ test(
       'existing rows replayed as added',
     );
     assert.equal(polling.isPollingRequired(), false, 'nothing changed');
-    const p = ovs.name('mo1');
+    const p = env.ovs.name('mo1');
     await br.addVifPorts([{ name: p, ifaceId: 'vif-1', mac: 'fa:16:3e:00:00:01' }]);
     assert.equal(polling.isPollingRequired(), true);
     const ev = mon.getEvents();
@@ -99,7 +87,7 @@ test(
     assert.equal(added.externalIds['iface-id'], 'vif-1');
     polling.pollingCompleted();
     assert.equal(polling.isPollingRequired(), false);
-    await sw.setMapKeys('Interface', p, 'external_ids', { 'iface-status': 'down' });
+    await env.sw.setMapKeys('Interface', p, 'external_ids', { 'iface-status': 'down' });
     const mod = mon.getEvents().modified.find((e) => e.name === p);
     assert.equal(mod?.externalIds['iface-status'], 'down');
     await br.deletePort(p);
@@ -115,27 +103,31 @@ test(
 );
 
 test(
-  'the client survives an ovsdb-server restart: requests work again and monitors replay their rows',
+  'the env.client survives an ovsdb-server restart: requests work again and monitors replay their rows',
   rootOnly,
   async () => {
-    const br = new OvsBridge(sw, ovs.name('rs'));
+    const br = new OvsBridge(env.sw, env.ovs.name('rs'));
     await br.create();
-    await br.addPort({ name: ovs.name('rs1'), type: 'internal' });
-    const mon = new InterfaceMonitor(client);
+    await br.addPort({ name: env.ovs.name('rs1'), type: 'internal' });
+    const mon = new InterfaceMonitor(env.client);
     await mon.start();
     mon.getEvents();
-    const before = client.reconnects;
-    await ovs.restartServer();
-    assert.deepEqual(await br.listPorts(), [ovs.name('rs1')], 'the first request after the restart works');
+    const before = env.client.reconnects;
+    await env.ovs.restartServer();
+    assert.deepEqual(
+      await br.listPorts(),
+      [env.ovs.name('rs1')],
+      'the first request after the restart works',
+    );
     // At least one reconnect: under load a first attempt can land while the new server is still starting.
-    assert.ok(client.reconnects > before, `reconnects ${before} -> ${client.reconnects}`);
+    assert.ok(env.client.reconnects > before, `reconnects ${before} -> ${env.client.reconnects}`);
     const replay = mon.getEvents();
     assert.ok(
-      replay.added.some((e) => e.name === ovs.name('rs1')),
+      replay.added.some((e) => e.name === env.ovs.name('rs1')),
       'rows replayed as added after the restart',
     );
     // The re-established monitor still delivers live updates.
-    await sw.setMapKeys('Interface', ovs.name('rs1'), 'external_ids', { k: 'v' });
+    await env.sw.setMapKeys('Interface', env.ovs.name('rs1'), 'external_ids', { k: 'v' });
     await mon.waitForUpdate(500);
     assert.equal(mon.getEvents().modified[0]?.externalIds.k, 'v');
     await mon.stop();
@@ -143,8 +135,8 @@ test(
     // Writes wait for the vswitchd again (it reconnected too): the tap is gone when destroy returns.
     const tx = new Transaction();
     tx.update('Open_vSwitch', [], {
-      external_ids: ovsMap({ 'tenantnet-sandbox': ovs.dir, after: 'restart' }),
+      external_ids: ovsMap({ 'tenantnet-sandbox': env.ovs.dir, after: 'restart' }),
     });
-    await client.transact(tx, { waitForVswitchd: 5000 });
+    await env.client.transact(tx, { waitForVswitchd: 5000 });
   },
 );

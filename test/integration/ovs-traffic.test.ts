@@ -1,30 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import { ProcessError } from '../../src/exec/process-error.js';
 import { OvsBridge } from '../../src/ovs/bridge.js';
 import { OfctlFlows } from '../../src/ovs/flows.js';
-import { Ovs } from '../../src/ovs/ovs.js';
-import { OvsdbClient } from '../../src/ovs/ovsdb/client.js';
-import { OvsSandbox } from '../helpers/ovs-sandbox.js';
+import { usePrivateOvs } from '../helpers/ovs-sandbox.js';
 import { rootOnly } from '../helpers/root.js';
 import { type Sandbox, sandbox } from '../helpers/sandbox.js';
 
-let ovs: OvsSandbox;
-let client: OvsdbClient;
-let sw: Ovs;
-
-before(async () => {
-  if (rootOnly.skip) return;
-  ovs = await OvsSandbox.start();
-  client = await OvsdbClient.connect({ socketPath: ovs.socketPath });
-  sw = new Ovs(client, { owner: `test-${ovs.prefix}` });
-});
-after(async () => {
-  if (rootOnly.skip) return;
-  client.close();
-  await ovs.stopChecked();
-});
+const env = usePrivateOvs();
 
 /**
  * A netdev bridge with one internal port per host, each moved into its own namespace with an
@@ -33,16 +17,16 @@ after(async () => {
 async function hosts(sb: Sandbox, br: OvsBridge, tags: Record<string, number>) {
   await br.create({ datapathType: 'netdev' });
   const names = Object.keys(tags);
-  await br.addPorts(names.map((h) => ({ name: ovs.name(h), type: 'internal' as const, tag: tags[h]! })));
+  await br.addPorts(names.map((h) => ({ name: env.ovs.name(h), type: 'internal' as const, tag: tags[h]! })));
   // OVS ports go before their namespaces (else a stale row stays), and the bridge last.
   sb.defer(() => br.destroy());
-  sb.defer(() => br.deletePorts(names.map((h) => ovs.name(h))));
+  sb.defer(() => br.deletePorts(names.map((h) => env.ovs.name(h))));
   const ns: Record<string, string> = {};
   for (const [i, h] of names.entries()) {
     ns[h] = await sb.namespace(h);
-    await ovs.moveToNamespace(ovs.name(h), ns[h]);
-    await sb.exec(ns[h], ['ip', 'addr', 'add', `10.250.40.${i + 1}/24`, 'dev', ovs.name(h)]);
-    await sb.exec(ns[h], ['ip', 'link', 'set', ovs.name(h), 'up']);
+    await env.ovs.moveToNamespace(env.ovs.name(h), ns[h]);
+    await sb.exec(ns[h], ['ip', 'addr', 'add', `10.250.40.${i + 1}/24`, 'dev', env.ovs.name(h)]);
+    await sb.exec(ns[h], ['ip', 'link', 'set', env.ovs.name(h), 'up']);
   }
   return ns;
 }
@@ -52,14 +36,14 @@ test(
   rootOnly,
   async (t) => {
     const sb = sandbox(t);
-    const br = new OvsBridge(sw, ovs.name('vl'));
+    const br = new OvsBridge(env.sw, env.ovs.name('vl'));
     const ns = await hosts(sb, br, { a1: 101, a2: 101, b1: 102, b2: 102 });
     assert.equal(await sb.ping(ns.a1!, '10.250.40.2'), true, 'a1 → a2 (same network)');
     assert.equal(await sb.ping(ns.b1!, '10.250.40.4'), true, 'b1 → b2 (same network)');
     assert.equal(await sb.ping(ns.a1!, '10.250.40.3'), false, 'a1 → b1 (other network)');
-    assert.equal(await br.markDead(ovs.name('a2')), true);
+    assert.equal(await br.markDead(env.ovs.name('a2')), true);
     assert.equal(await sb.ping(ns.a1!, '10.250.40.2'), false, 'a2 on the dead VLAN');
-    await br.setPortTag(ovs.name('a2'), 101);
+    await br.setPortTag(env.ovs.name('a2'), 101);
     assert.equal(await sb.ping(ns.a1!, '10.250.40.2'), true, 'a2 bound again');
   },
 );
@@ -69,20 +53,20 @@ test(
   rootOnly,
   async (t) => {
     const sb = sandbox(t);
-    const br = new OvsBridge(sw, ovs.name('fl'));
+    const br = new OvsBridge(env.sw, env.ovs.name('fl'));
     const ns = await hosts(sb, br, { x: 0, y: 0 });
-    const flows = new OfctlFlows(br.name, { env: ovs.env, cookie: 0xabcn });
-    const y = await br.ofport(ovs.name('y'));
+    const flows = new OfctlFlows(br.name, { env: env.ovs.env, cookie: 0xabcn });
+    const y = await br.ofport(env.ovs.name('y'));
     assert.equal(typeof y, 'number');
     assert.equal(await sb.ping(ns.x!, '10.250.40.2'), true);
 
     // Blocked by a flow with our cookie, unblocked by deleting the cookie.
     await flows.addFlows([{ priority: 100, match: { in_port: y! }, actions: 'drop' }]);
-    const dumped = await ovs.ofctl(['dump-flows', br.name, 'cookie=0xabc/-1']);
+    const dumped = await env.ovs.ofctl(['dump-flows', br.name, 'cookie=0xabc/-1']);
     assert.match(dumped, /priority=100,in_port=\d+ actions=drop/);
     assert.equal(await sb.ping(ns.x!, '10.250.40.2'), false);
     await flows.deleteFlowsByCookie();
-    assert.doesNotMatch(await ovs.ofctl(['dump-flows', br.name]), /cookie=0xabc/);
+    assert.doesNotMatch(await env.ovs.ofctl(['dump-flows', br.name]), /cookie=0xabc/);
     assert.equal(await sb.ping(ns.x!, '10.250.40.2'), true);
 
     // Strict delete: the wrong priority leaves the flow, the right one removes it.
