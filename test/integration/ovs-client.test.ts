@@ -17,7 +17,7 @@ import { rootOnly } from '../helpers/root.js';
 const env = usePrivateOvs({ datapathType: 'netdev' });
 
 test(
-  'the env.client speaks RFC 7047: schema, echo, and errors inside a successful reply are typed',
+  'the client speaks RFC 7047: schema, echo, and errors inside a successful reply are typed',
   rootOnly,
   async () => {
     const schema = await env.client.getSchema();
@@ -103,7 +103,7 @@ test(
 );
 
 test(
-  'the env.client survives an ovsdb-server restart: requests work again and monitors replay their rows',
+  'the client survives an ovsdb-server restart: requests work again and monitors replay their rows',
   rootOnly,
   async () => {
     const br = new OvsBridge(env.sw, env.ovs.name('rs'));

@@ -33,8 +33,9 @@ test('stdout and stderr arrive as lines in order', async (t) => {
   );
 });
 
-test('starting twice and stopping a stopped process are errors', async () => {
+test('starting twice and stopping a stopped process are errors', async (t) => {
   const p = new AsyncProcess(['sleep', '30'], { root: false });
+  t.after(() => (p.isRunning ? p.stop() : undefined));
   await p.start();
   await assert.rejects(p.start(), AsyncProcessStateError);
   await p.stop();
@@ -42,12 +43,14 @@ test('starting twice and stopping a stopped process are errors', async () => {
   assert.throws(() => new AsyncProcess(['true'], { respawnIntervalMs: -1 }), RangeError);
 });
 
-test('stop kills the whole process tree and ends the line iterables', async () => {
+test('stop kills the whole process tree and ends the line iterables', async (t) => {
   const p = new AsyncProcess(['sh', '-c', 'sleep 300 & echo "$!"; wait'], { root: false });
+  t.after(() => (p.isRunning ? p.stop() : undefined)); // a failed assertion must not leave the tree running
   await p.start();
   const [grandchild] = await take(p.stdout(), 1);
   const gpid = Number(grandchild);
-  assert.ok((await readCmdline(gpid)).includes('sleep'));
+  // The forked child may not have exec'd sleep yet: wait until it has.
+  assert.ok(await waitFor(async () => (await readCmdline(gpid)).includes('sleep'), 3000));
   const lines = p.stdout()[Symbol.asyncIterator]();
   await p.stop();
   assert.deepEqual(await lines.next(), { value: undefined, done: true });
