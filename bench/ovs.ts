@@ -24,6 +24,11 @@ const JSON_OUT = process.argv.includes('--json');
 // figures measure the control plane. With --internal, OVS creates and destroys a tap per port and
 // the kernel's ~17 ms per device deletion dominates every way alike.
 const INTERNAL = process.argv.includes('--internal');
+// With --no-wait every way returns once ovsdb-server has committed (tenantnet: waitForVswitchd
+// false; ovs-vsctl: --no-wait): the control plane's own cost. vswitchd is then synced, untimed,
+// before the next phase, so no way inherits another's backlog.
+const NO_WAIT = process.argv.includes('--no-wait');
+const vsctlWait = NO_WAIT ? ['--no-wait'] : [];
 
 type Phase = 'add' | 'list' | 'delete';
 type Timing = Record<Phase | 'total', number>;
@@ -32,12 +37,6 @@ const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)]!;
 };
-
-/**
- * Untimed pause before each delete: vswitchd finishes setting up new ports' receive queues after it
- * reports cur_cfg, and deleting a port still being set up is cheaper; every way gets the same pause.
- */
-const settle = () => new Promise((r) => setTimeout(r, 500));
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -54,7 +53,9 @@ function vifs(ovs: OvsSandbox, round: number) {
   }));
 }
 
-function vsctlAdd(br: string, v: { name: string; ifaceId: string; mac: string }): string[] {
+function vsctlAdd(br: string, v: { name: string; ifaceId: string; mac: string; type: string }): string[] {
+  // The same work as tenantnet's addVifPorts: an internal port only with --internal, otherwise the
+  // existing tap as a plain (system) port.
   // biome-ignore format: one ovs-vsctl command per line reads better
   return [
     'add-port',
@@ -64,7 +65,7 @@ function vsctlAdd(br: string, v: { name: string; ifaceId: string; mac: string })
     'set',
     'Interface',
     v.name,
-    'type=internal',
+    `type=${v.type === 'internal' ? 'internal' : '""'}`,
     `external_ids:iface-id=${v.ifaceId}`,
     `external_ids:attached-mac=${v.mac}`,
     'external_ids:iface-status=active',
@@ -88,7 +89,19 @@ async function vsctlList(ovs: OvsSandbox, br: string): Promise<number> {
 async function main() {
   const ovs = await OvsSandbox.start();
   const client = await OvsdbClient.connect({ socketPath: ovs.socketPath });
-  const sw = new Ovs(client, { datapathType: 'netdev', owner: 'bench' });
+  const sw = new Ovs(client, {
+    datapathType: 'netdev',
+    owner: 'bench',
+    ...(NO_WAIT ? { waitForVswitchd: false } : {}),
+  });
+  // Untimed pause before each delete and between ways: vswitchd finishes setting up new ports'
+  // receive queues after it reports cur_cfg; every way gets the same pause.
+  let syncs = 0;
+  const settle = async () => {
+    await new Promise((r) => setTimeout(r, 500));
+    // A real change makes ovs-vsctl wait until vswitchd has caught up with everything before it.
+    if (NO_WAIT) await ovs.vsctl(['set', 'Open_vSwitch', '.', `external_ids:bench-sync=${++syncs}`]);
+  };
   const br = new OvsBridge(sw, ovs.name('bench'));
   const results: Record<string, Timing[]> = { tenantnet: [], naive: [], 'cli-floor': [] };
   try {
@@ -99,9 +112,11 @@ async function main() {
         input: names.map((n) => `tuntap add mode tap name ${n}\nlink set ${n} up\n`).join(''),
       });
     }
-    for (let round = 0; round < ROUNDS; round++) {
-      const v = vifs(ovs, round);
-      {
+    // Each method leaves vswitchd with work that can spill into the next phase (closing 200 taps
+    // takes seconds), so a fixed order would flatter whichever comes after the slowest. The order
+    // rotates per round: over 3 rounds every method runs first, second and third once.
+    const methods: Record<string, (v: ReturnType<typeof vifs>) => Promise<Timing>> = {
+      tenantnet: async (v) => {
         const t: Partial<Timing> = {};
         t.add = await timed(() => br.addVifPorts(v));
         let n = 0;
@@ -111,12 +126,12 @@ async function main() {
         await settle();
         t.delete = await timed(() => br.deleteVifPorts());
         if (n !== N) throw new Error(`tenantnet listed ${n} VIF ports, expected ${N}`);
-        results.tenantnet!.push({ ...(t as Timing), total: t.add + t.list + t.delete });
-      }
-      {
+        return { ...(t as Timing), total: t.add + t.list + t.delete };
+      },
+      naive: async (v) => {
         const t: Partial<Timing> = {};
         t.add = await timed(async () => {
-          for (const x of v) await ovs.vsctl(vsctlAdd(br.name, x));
+          for (const x of v) await ovs.vsctl([...vsctlWait, ...vsctlAdd(br.name, x)]);
         });
         let n = 0;
         t.list = await timed(async () => {
@@ -124,15 +139,15 @@ async function main() {
         });
         await settle();
         t.delete = await timed(async () => {
-          for (const x of v) await ovs.vsctl(['del-port', br.name, x.name]);
+          for (const x of v) await ovs.vsctl([...vsctlWait, 'del-port', br.name, x.name]);
         });
         if (n !== N) throw new Error(`naive listed ${n} VIF ports, expected ${N}`);
-        results.naive!.push({ ...(t as Timing), total: t.add + t.list + t.delete });
-      }
-      {
+        return { ...(t as Timing), total: t.add + t.list + t.delete };
+      },
+      'cli-floor': async (v) => {
         const t: Partial<Timing> = {};
         t.add = await timed(() =>
-          ovs.vsctl(v.flatMap((x, i) => [...(i ? ['--'] : []), ...vsctlAdd(br.name, x)])),
+          ovs.vsctl([...vsctlWait, ...v.flatMap((x, i) => [...(i ? ['--'] : []), ...vsctlAdd(br.name, x)])]),
         );
         let n = 0;
         t.list = await timed(async () => {
@@ -140,10 +155,22 @@ async function main() {
         });
         await settle();
         t.delete = await timed(() =>
-          ovs.vsctl(v.flatMap((x, i) => [...(i ? ['--'] : []), 'del-port', br.name, x.name])),
+          ovs.vsctl([
+            ...vsctlWait,
+            ...v.flatMap((x, i) => [...(i ? ['--'] : []), 'del-port', br.name, x.name]),
+          ]),
         );
         if (n !== N) throw new Error(`cli-floor listed ${n} VIF ports, expected ${N}`);
-        results['cli-floor']!.push({ ...(t as Timing), total: t.add + t.list + t.delete });
+        return { ...(t as Timing), total: t.add + t.list + t.delete };
+      },
+    };
+    const order = Object.keys(methods);
+    for (let round = 0; round < ROUNDS; round++) {
+      const v = vifs(ovs, round);
+      for (let k = 0; k < order.length; k++) {
+        const way = order[(k + round) % order.length]!;
+        results[way]!.push(await methods[way]!(v));
+        await settle();
       }
     }
   } finally {
@@ -182,7 +209,15 @@ async function main() {
   if (JSON_OUT) {
     console.log(
       JSON.stringify(
-        { n: N, rounds: ROUNDS, internal: INTERNAL, medianMs: med, ratios, roundsMs: results },
+        {
+          n: N,
+          rounds: ROUNDS,
+          internal: INTERNAL,
+          noWait: NO_WAIT,
+          medianMs: med,
+          ratios,
+          roundsMs: results,
+        },
         null,
         2,
       ),
@@ -190,7 +225,7 @@ async function main() {
     return;
   }
   console.log(
-    `OVS benchmark: N=${N} VIF ports (${INTERNAL ? 'internal: OVS makes the taps' : 'existing tap devices'}), ${ROUNDS} rounds, medians in ms (private OVS, netdev)`,
+    `OVS benchmark: N=${N} VIF ports (${INTERNAL ? 'internal: OVS makes the taps' : 'existing tap devices'}), ${ROUNDS} rounds, medians in ms (private OVS, netdev, ${NO_WAIT ? 'acknowledged by ovsdb-server, vswitchd synced between phases untimed' : 'each write waits for vswitchd'})`,
   );
   console.log('way          add       list     delete     total');
   for (const [way, m] of Object.entries(med)) {
