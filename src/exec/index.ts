@@ -17,4 +17,4 @@ export { CommandNotFoundError, formatArgv, ProcessError, type ProcessOutcome } f
 export { ProcessManager, type ProcessManagerOptions } from './process-manager.js';
 export { type ExitAction, ProcessMonitor, type ProcessMonitorOptions } from './process-monitor.js';
 export { defaultRootHelper, type RootHelper, setDefaultRootHelper } from './root-helper.js';
-export { buildArgv, type RunOptions, type RunResult, run } from './run.js';
+export { buildArgv, failedToEnterNamespace, NETNS_DIR, type RunOptions, type RunResult, run } from './run.js';

@@ -92,7 +92,7 @@ export class ProcessManager {
         child.once('error', reject);
       });
       child.unref();
-      // `ip netns exec` execs the command, so the spawned PID is the service's own PID.
+      // nsenter execs the command, so the spawned PID is the service's own PID.
       await replaceFileAtomic(this.pidfile, `${child.pid}\n`);
     }
     if (!(await waitFor(() => this.active(), 5000))) {

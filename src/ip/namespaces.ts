@@ -135,7 +135,7 @@ export async function namespacePids(name: string): Promise<number[]> {
 }
 
 /**
- * Runs a command inside a namespace (`ip netns exec`, argv only, never a shell).
+ * Runs a command inside a namespace (entered with `nsenter --net=`; argv only, never a shell).
  *
  * @throws {NamespaceNotFoundError} when it does not exist; whatever {@link run} throws otherwise
  */

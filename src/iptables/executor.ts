@@ -1,5 +1,5 @@
 import { ProcessError } from '../exec/process-error.js';
-import { run } from '../exec/run.js';
+import { failedToEnterNamespace, run } from '../exec/run.js';
 import { NamespaceNotFoundError } from '../ip/errors.js';
 import { IptablesRestoreError, LegacyTablesError } from './errors.js';
 import type { Family } from './names.js';
@@ -28,12 +28,7 @@ function tool(family: Family, what: 'save' | 'restore' | 'legacy-save'): string 
 }
 
 function vanished(e: unknown, namespace: string | null): e is ProcessError {
-  return (
-    namespace !== null &&
-    e instanceof ProcessError &&
-    /Cannot open network namespace|No such file or directory/.test(e.stderr) &&
-    /netns/.test(e.stderr + e.argv.join(' '))
-  );
+  return namespace !== null && e instanceof ProcessError && failedToEnterNamespace(e);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { InvalidInputError } from '../errors.js';
 import { ProcessError } from '../exec/process-error.js';
-import { run } from '../exec/run.js';
+import { failedToEnterNamespace, run } from '../exec/run.js';
 import { NamespaceNotFoundError } from '../ip/errors.js';
 import { canonicalCidr } from './addresses.js';
 import { IpsetError } from './errors.js';
@@ -46,7 +46,7 @@ const defaultRunner: IpsetRunner = async (namespace, args, input) => {
   try {
     return (await run(['ipset', ...args], { namespace, input, timeoutMs: 30_000 })).stdout;
   } catch (e) {
-    if (namespace && e instanceof ProcessError && /Cannot open network namespace/.test(e.stderr)) {
+    if (namespace && e instanceof ProcessError && failedToEnterNamespace(e)) {
       throw new NamespaceNotFoundError(namespace, `ipset ${args.join(' ')}`, e.stderr.trim());
     }
     throw e;

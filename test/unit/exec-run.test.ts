@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CommandNotFoundError, ProcessError } from '../../src/exec/process-error.js';
-import { buildArgv, run } from '../../src/exec/run.js';
+import { buildArgv, failedToEnterNamespace, run } from '../../src/exec/run.js';
 
 test('run returns stdout and stderr of a successful command, feeding stdin', async () => {
   const r = await run(['sh', '-c', 'cat; echo err >&2'], { input: 'hello\n', root: false });
@@ -67,24 +67,30 @@ test('extra env reaches the child', async () => {
 
 test('buildArgv adds the namespace prefix, env through `env`, and the root helper in front', () => {
   assert.deepEqual(buildArgv(['ip', 'a'], { namespace: 'ns1', rootHelper: null }), [
-    'ip',
-    'netns',
-    'exec',
-    'ns1',
+    'nsenter',
+    '--net=/run/netns/ns1',
     'ip',
     'a',
   ]);
   assert.deepEqual(buildArgv(['x'], { namespace: 'n', rootHelper: ['sudo', '-n'], env: { A: '1' } }), [
     'sudo',
     '-n',
-    'ip',
-    'netns',
-    'exec',
-    'n',
+    'nsenter',
+    '--net=/run/netns/n',
     'env',
     'A=1',
     'x',
   ]);
   assert.deepEqual(buildArgv(['x'], { root: false, rootHelper: ['sudo'] }), ['x']);
   assert.throws(() => buildArgv([]), /argv is empty/);
+});
+
+test('failing to enter a namespace is an error even when the exit code is in extraOkCodes', async () => {
+  // nsenter exits 1 when it cannot open the namespace; 1 is "nothing matched" for conntrack -D.
+  const e = await run(['true'], { namespace: 'tn-no-such-ns', extraOkCodes: [1], root: false }).catch(
+    (x) => x,
+  );
+  assert.ok(e instanceof ProcessError, String(e));
+  assert.equal(failedToEnterNamespace(e), true);
+  assert.match(e.message, /cannot open \/run\/netns\/tn-no-such-ns/);
 });
