@@ -1,6 +1,8 @@
 import { InvalidInputError } from '../errors.js';
 import { type DesiredRule, type DesiredTable, diffTable, restoreText } from './diff.js';
+import { IptablesRestoreError } from './errors.js';
 import { type IptablesExecutor, KernelIptablesExecutor } from './executor.js';
+import { type BelievedState, fastPathLines } from './fast-path.js';
 import { canonicalOf, learnCanonical, type SentRule } from './learn.js';
 import {
   checkPrefix,
@@ -90,6 +92,8 @@ export class IptablesManager {
   private readonly sharedMark: string;
   // What the last apply left in each chain (canonical texts of ours), to learn iptables' forms from.
   private readonly lastSent = new Map<string, readonly SentRule[]>();
+  // What each family's kernel tables hold after the last successful apply, as far as we own them.
+  private readonly believed = new Map<Family, BelievedState>();
   private deferred = 0;
   private lock: Promise<unknown> = Promise.resolve();
 
@@ -222,15 +226,74 @@ export class IptablesManager {
     family: Family,
     opts: ApplyOptions,
   ): Promise<{ text: string; remaining: number }> {
+    const fast = opts.verify ? null : await this.applyFast(family);
+    if (fast !== null) return { text: fast, remaining: 0 };
+    this.believed.delete(family);
     const saved = parseSave(await this.executor.save(this.namespace, family));
     const pending = new Map<string, SentRule[]>();
     const text = restoreText(this.diff(family, saved, pending));
     if (text !== '') await this.executor.restore(this.namespace, family, text);
     // Only what iptables accepted may teach the next apply how iptables prints it.
     for (const [k, v] of pending) this.lastSent.set(k, v);
+    this.believed.set(family, this.believedState(family));
     if (text === '' || !opts.verify) return { text, remaining: 0 };
     const again = parseSave(await this.executor.save(this.namespace, family));
     return { text, remaining: countOps(restoreText(this.diff(family, again, new Map()))) };
+  }
+
+  /**
+   * The incremental fast path (see fast-path.ts): when only this manager's own chains changed since
+   * the last successful apply, send their changes without reading the tables first. Returns the text
+   * sent, or null when the full read-and-diff must run: nothing believed yet, nothing changed (an
+   * unchanged apply still reads, so drift is noticed and repaired), something else changed, or
+   * iptables refused the batch because the kernel drifted from what was believed.
+   */
+  private async applyFast(family: Family): Promise<string | null> {
+    const prev = this.believed.get(family);
+    if (!prev) return null;
+    const next = this.believedState(family);
+    const lines = fastPathLines(prev, next);
+    const text = lines ? restoreText(lines) : '';
+    if (text === '') return null;
+    try {
+      await this.executor.restore(this.namespace, family, text);
+    } catch (e) {
+      if (e instanceof IptablesRestoreError) return null;
+      throw e;
+    }
+    this.believed.set(family, next);
+    for (const [k, v] of this.sentRules(family)) this.lastSent.set(k, v);
+    return text;
+  }
+
+  /** What the kernel holds of this family's owned chains once the model is applied. */
+  private believedState(family: Family): BelievedState {
+    const owned = new Map<string, Map<string, string[]>>();
+    const others: unknown[] = [];
+    for (const name of this.tableNames) {
+      const chains = new Map<string, string[]>();
+      for (const [chain, c] of this.table(name, family).snapshot()) {
+        const texts = c.rules.map((r) => canonicalOf(family, r.text));
+        if (c.wrapped) chains.set(chain, texts);
+        else others.push([name, chain, c.rules.map((r) => [r.position, r.shared ?? false]), texts]);
+      }
+      owned.set(name, chains);
+    }
+    return { owned, others: JSON.stringify(others) };
+  }
+
+  /** Per chain key, the rules of ours as given and as canonical text: what learning compares later. */
+  private sentRules(family: Family): Map<string, SentRule[]> {
+    const out = new Map<string, SentRule[]>();
+    for (const name of this.tableNames) {
+      for (const [chain, c] of this.table(name, family).snapshot()) {
+        out.set(
+          `${family}/${name}/${chain}`,
+          c.rules.filter((r) => !r.shared).map((r) => ({ norm: r.text, text: canonicalOf(family, r.text) })),
+        );
+      }
+    }
+    return out;
   }
 
   /**
@@ -240,6 +303,7 @@ export class IptablesManager {
    */
   async teardown(): Promise<ApplyReport> {
     for (const t of this.tables.values()) t.clear();
+    this.believed.clear();
     const first = await this.apply();
     let operations = first.operations;
     let restores = first.restores;
@@ -295,10 +359,6 @@ export class IptablesManager {
         const rules = c.rules.map((r) => ({ ...r, text: canonicalOf(family, r.text) }));
         (c.wrapped ? owned : marked).set(chain, rules);
         if (!c.wrapped && !isBuiltinChain(name, chain)) ensured.add(chain);
-        learn?.set(
-          key,
-          c.rules.filter((r) => !r.shared).map((r) => ({ norm: r.text, text: canonicalOf(family, r.text) })),
-        );
       }
       const want: DesiredTable = {
         owned,
@@ -309,6 +369,7 @@ export class IptablesManager {
       };
       blocks.set(name, diffTable(current, want).lines);
     }
+    if (learn) for (const [k, v] of this.sentRules(family)) learn.set(k, v);
     return blocks;
   }
 }

@@ -89,7 +89,8 @@ test(
     assert.deepEqual(chainRules(s, a as string), [`-j ${b}`, '-s 10.250.0.9/32 -j DROP']);
     f.removeChain('b');
     const r = await m.apply();
-    assert.equal(r.sent.ipv4, `*filter\n-D ${a} 1\n-F ${b}\n-X ${b}\nCOMMIT\n`);
+    // Only owned chains changed: the fast path deletes the jump by its text, without reading first.
+    assert.equal(r.sent.ipv4, `*filter\n-D ${a} -j ${b}\n-F ${b}\n-X ${b}\nCOMMIT\n`);
     s = await save(ns);
     assert.deepEqual(chainRules(s, a as string), ['-s 10.250.0.9/32 -j DROP']);
     assert.ok(!s.includes(`:${b} `));
@@ -97,7 +98,11 @@ test(
     f.removeRule('a', '-s 10.250.0.9 -j DROP');
     f.addRule('a', '-s 10.250.0.10 -j DROP');
     const r2 = await m.apply();
-    assert.equal(r2.sent.ipv4, `*filter\n-D ${a} 1\n-A ${a} -s 10.250.0.10/32 -j DROP\nCOMMIT\n`);
+    assert.equal(
+      r2.sent.ipv4,
+      `*filter\n-D ${a} -s 10.250.0.9/32 -j DROP\n-I ${a} 1 -s 10.250.0.10/32 -j DROP\nCOMMIT\n`,
+    );
+    assert.deepEqual(chainRules(await save(ns), a as string), ['-s 10.250.0.10/32 -j DROP']);
     assert.equal((await m.apply()).operations, 0);
   },
 );
@@ -189,3 +194,39 @@ test('a vanished namespace and legacy tables give clear typed errors', rootOnly,
   await assert.rejects(m.apply(), (e: unknown) => e instanceof LegacyTablesError && /legacy/.test(e.message));
   await run(['iptables-legacy', '-X', 'legacychain'], { namespace: ns });
 });
+
+test(
+  "a chain changed behind the manager's back is repaired: the fast batch is refused and a full diff follows",
+  rootOnly,
+  async (t) => {
+    const sb = sandbox(t);
+    const ns = await sb.namespace('drift');
+    const m = new IptablesManager({
+      namespace: ns,
+      prefix: sb.prefix,
+      families: ['ipv4'],
+      tables: ['filter'],
+    });
+    const f = m.table('filter');
+    const a = f.addChain('a');
+    f.addRule('INPUT', '-j $a');
+    for (const host of [1, 2, 3]) f.addRule('a', `-s 10.250.7.${host} -j DROP`);
+    await m.apply();
+    // Someone else deletes one of our rules; then we remove that same rule and add another.
+    await sb.exec(ns, ['iptables', '-w', '-D', a as string, '-s', '10.250.7.2/32', '-j', 'DROP']);
+    f.removeRule('a', '-s 10.250.7.2 -j DROP');
+    f.addRule('a', '-s 10.250.7.4 -j DROP');
+    const r = await m.apply();
+    assert.doesNotMatch(
+      r.sent.ipv4 ?? '',
+      /-D \S+ -s 10\.250\.7\.2/,
+      'the full diff saw the rule was already gone',
+    );
+    assert.deepEqual(chainRules(await save(ns), a as string), [
+      '-s 10.250.7.1/32 -j DROP',
+      '-s 10.250.7.3/32 -j DROP',
+      '-s 10.250.7.4/32 -j DROP',
+    ]);
+    assert.equal((await m.apply({ verify: true })).operations, 0);
+  },
+);

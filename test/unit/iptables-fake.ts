@@ -68,9 +68,14 @@ export class FakeIptables implements IptablesExecutor {
         const at = Number(w[2]) - 1;
         if (at > chain.rules.length) fail(n, 'Index of insertion too big.');
         chain.rules.splice(at, 0, this.printAs(w.slice(3).join(' ')));
-      } else if (w[0] === '-D') {
+      } else if (w[0] === '-D' && /^\d+$/.test(w[2] ?? '')) {
         const at = Number(w[2]) - 1;
         if (at >= chain.rules.length) fail(n, 'Index of deletion too big.');
+        chain.rules.splice(at, 1);
+      } else if (w[0] === '-D') {
+        // By rule: the first rule that matches, as iptables does (here: same printed text).
+        const at = chain.rules.indexOf(this.printAs(w.slice(2).join(' ')));
+        if (at < 0) fail(n, 'Bad rule (does a matching rule exist in that chain?).');
         chain.rules.splice(at, 1);
       } else if (w[0] === '-F') chain.rules.length = 0;
       else if (w[0] === '-X') {

@@ -70,14 +70,20 @@ test('one rule changed is one -D and one -I; removing a chain removes the jumps 
   f.addRule('a', '-j $b');
   f.addRule('b', '-j DROP');
   await m.apply();
+  const saves = fake.saves;
   f.removeRule('a', '-s 10.0.0.1 -j ACCEPT');
   f.addRule('a', '-s 10.0.0.3 -j ACCEPT', { top: true });
   const r = await m.apply();
-  assert.equal(r.sent.ipv4, '*filter\n-D tn-a 1\n-I tn-a 1 -s 10.0.0.3/32 -j ACCEPT\nCOMMIT\n');
+  assert.equal(
+    r.sent.ipv4,
+    '*filter\n-D tn-a -s 10.0.0.1/32 -j ACCEPT\n-I tn-a 1 -s 10.0.0.3/32 -j ACCEPT\nCOMMIT\n',
+  );
   assert.equal(f.removeChain('b'), true);
   const r2 = await m.apply();
-  assert.equal(r2.sent.ipv4, '*filter\n-D tn-a 3\n-F tn-b\n-X tn-b\nCOMMIT\n');
+  assert.equal(r2.sent.ipv4, '*filter\n-D tn-a -j tn-b\n-F tn-b\n-X tn-b\nCOMMIT\n');
+  assert.equal(fake.saves, saves, 'changes confined to owned chains are sent without reading first');
   assert.equal((await m.apply()).operations, 0);
+  assert.equal(fake.saves, saves + 1, 'an unchanged apply reads, so drift is noticed');
 });
 
 test('deferApply folds many edits and inner applies into one restore', async () => {
