@@ -232,10 +232,12 @@ export class IptablesManager {
     const saved = parseSave(await this.executor.save(this.namespace, family));
     const pending = new Map<string, SentRule[]>();
     const text = restoreText(this.diff(family, saved, pending));
+    // Taken with the diff, before the restore awaits: edits made meanwhile were not sent.
+    const believed = this.believedState(family);
     if (text !== '') await this.executor.restore(this.namespace, family, text);
     // Only what iptables accepted may teach the next apply how iptables prints it.
     for (const [k, v] of pending) this.lastSent.set(k, v);
-    this.believed.set(family, this.believedState(family));
+    this.believed.set(family, believed);
     if (text === '' || !opts.verify) return { text, remaining: 0 };
     const again = parseSave(await this.executor.save(this.namespace, family));
     return { text, remaining: countOps(restoreText(this.diff(family, again, new Map()))) };
@@ -255,6 +257,8 @@ export class IptablesManager {
     const lines = fastPathLines(prev, next);
     const text = lines ? restoreText(lines) : '';
     if (text === '') return null;
+    // What is sent is the model now: edits made while the restore runs belong to the next apply.
+    const sent = this.sentRules(family);
     try {
       await this.executor.restore(this.namespace, family, text);
     } catch (e) {
@@ -262,7 +266,7 @@ export class IptablesManager {
       throw e;
     }
     this.believed.set(family, next);
-    for (const [k, v] of this.sentRules(family)) this.lastSent.set(k, v);
+    for (const [k, v] of sent) this.lastSent.set(k, v);
     return text;
   }
 

@@ -244,3 +244,29 @@ test('plan shows what apply would send without running it', () => {
   const text = m.plan('ipv4', '');
   assert.match(text, /^\*filter\n:tenantnet-filter-top - \[0:0\]\n/);
 });
+
+test('an edit made while a restore runs is sent by the next apply, not believed already sent', async () => {
+  for (const fastFirst of [false, true]) {
+    const fake = new FakeIptables();
+    const m = manager(fake);
+    const f = m.table('filter');
+    f.addChain('a');
+    f.addChain('b');
+    if (fastFirst) await m.apply();
+    const restore = fake.restore.bind(fake);
+    let edit: (() => void) | null = () => f.addRule('a', '-s 10.0.0.1 -j ACCEPT');
+    fake.restore = async (ns, family, input) => {
+      const e = edit;
+      edit = null;
+      e?.(); // the caller edits the model while iptables-restore runs
+      await restore(ns, family, input);
+    };
+    f.addRule('b', '-j DROP');
+    const first = await m.apply();
+    assert.doesNotMatch(first.sent.ipv4 ?? '', /10\.0\.0\.1/);
+    f.addRule('b', '-j LOG');
+    await m.apply();
+    const kernel = await fake.save('ns1', 'ipv4');
+    assert.match(kernel, /-A tn-a -s 10\.0\.0\.1\/32 -j ACCEPT/, `fast path first: ${fastFirst}`);
+  }
+});
