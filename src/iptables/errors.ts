@@ -1,10 +1,15 @@
 import { TenantnetError } from '../errors.js';
 
 /**
- * `iptables-restore` refused a batch. The batch is atomic, so nothing from it was applied. The
- * failing line is quoted when iptables said which one it was.
+ * `iptables-restore` refused a batch. Each `*table … COMMIT` block is one nf_tables transaction:
+ * nothing of the failing table's block was applied, but the blocks of tables before it in the
+ * batch were committed ({@link IptablesRestoreError.committed}). The failing line is quoted when
+ * iptables said which one it was.
  */
 export class IptablesRestoreError extends TenantnetError {
+  /** Tables whose blocks came before the failing line and were committed (usually none). */
+  readonly committed: readonly string[];
+
   /**
    * @param namespace the namespace the batch was meant for (null: the root namespace)
    * @param family `ipv4` or `ipv6`
@@ -21,11 +26,15 @@ export class IptablesRestoreError extends TenantnetError {
     readonly reason: string,
     readonly input: string,
   ) {
+    const committed = committedTables(input, lineNumber);
     super(
       `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-restore refused the batch for ${where(namespace)}` +
         `${lineNumber !== null ? ` at line ${lineNumber}${line !== null ? ` "${line}"` : ''}` : ''}: ${reason}` +
-        ' (nothing from the batch was applied)',
+        (committed.length > 0
+          ? ` (nothing from its ${failingTable(input, lineNumber)} block was applied; the blocks of ${committed.join(', ')} before it were)`
+          : ' (nothing from the batch was applied)'),
     );
+    this.committed = committed;
   }
 }
 
@@ -61,6 +70,29 @@ export class IpsetError extends TenantnetError {
   ) {
     super(message);
   }
+}
+
+// The tables whose `*table … COMMIT` blocks end before the failing line (iptables-restore commits
+// each block on its own). Unknown line: none claimed.
+function committedTables(input: string, lineNumber: number | null): string[] {
+  if (lineNumber === null) return [];
+  const out: string[] = [];
+  let table: string | null = null;
+  for (const line of input.split('\n').slice(0, lineNumber - 1)) {
+    if (line.startsWith('*')) table = line.slice(1);
+    else if (line === 'COMMIT' && table !== null) out.push(table);
+  }
+  return out;
+}
+
+function failingTable(input: string, lineNumber: number | null): string {
+  const before = input.split('\n').slice(0, lineNumber ?? 0);
+  return (
+    before
+      .reverse()
+      .find((l) => l.startsWith('*'))
+      ?.slice(1) ?? 'table'
+  );
 }
 
 /** Describes a namespace for messages. */

@@ -17,7 +17,8 @@ export interface IptablesExecutor {
   /**
    * Feeds one batch to `iptables-restore -w --noflush`.
    *
-   * @throws {IptablesRestoreError} when the batch is refused (nothing of it is applied)
+   * @throws {IptablesRestoreError} when the batch is refused (nothing of the failing table's block is
+   *   applied; blocks of tables before it are)
    * @throws {NamespaceNotFoundError} when the namespace does not exist
    */
   restore(namespace: string | null, family: Family, input: string): Promise<void>;

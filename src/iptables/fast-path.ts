@@ -6,8 +6,9 @@
  * Why it is safe: a manager owns its wrapped chains outright, so after a successful apply it knows
  * their exact content. The fast path is taken only when nothing but those chains changed; deletions
  * name the rule (`-D chain <rule>`), never a position, so a chain that drifted makes iptables-restore
- * refuse the whole batch (it is atomic), and the manager then falls back to a full read-and-diff,
- * which repairs the drift. Pure.
+ * refuse its table's block (each `*table … COMMIT` is atomic; earlier tables' blocks stay committed),
+ * and the manager then falls back to a full read-and-diff, which reads what was committed and
+ * repairs the drift. Pure.
  */
 
 /** One family's believed state: owned chains' rules per table, and a fingerprint of everything else. */

@@ -185,7 +185,7 @@ export class IptablesManager {
    * `iptables-restore -w --noflush` carrying only the changed lines (none when converged). Applies
    * of one manager run one at a time. Inside {@link deferApply} it does nothing.
    *
-   * @throws {IptablesRestoreError} when iptables refuses the batch (nothing of it applied)
+   * @throws {IptablesRestoreError} when iptables refuses the batch (nothing of the failing table's block applied)
    * @throws {NamespaceNotFoundError} when the namespace is gone
    * @throws {LegacyTablesError} when the namespace holds legacy iptables rules
    */

@@ -5,7 +5,8 @@ import { parseSave, type SavedState, type SavedTable } from '../../src/iptables/
 
 /**
  * A fake iptables for unit tests: keeps tables in memory, prints them like iptables-save and
- * applies `iptables-restore --noflush` input atomically, with the checks the real one makes
+ * applies `iptables-restore --noflush` input one table block at a time (each `COMMIT` is atomic, as
+ * with the nf_tables backend, and blocks before a failing one stay applied), with the checks the real one makes
  * (unknown chain, deleting a busy or non-empty chain, bad rule number). `printAs` rewrites a rule
  * the way a real iptables might print it differently from how it was given.
  */
@@ -31,14 +32,20 @@ export class FakeIptables implements IptablesExecutor {
 
   async restore(ns: string | null, family: Family, input: string): Promise<void> {
     this.restores.push(input);
-    const state = parseSave(print(this.states.get(this.key(ns, family)) ?? new Map()));
+    let state = parseSave(print(this.states.get(this.key(ns, family)) ?? new Map()));
     const lines = input.split('\n');
     let table: SavedTable | null = null;
     const fail = (n: number, why: string): never => {
       throw new IptablesRestoreError(ns, family, n + 1, lines[n] ?? null, why, input);
     };
     for (const [n, line] of lines.entries()) {
-      if (line === '' || line === 'COMMIT') continue;
+      if (line === '') continue;
+      if (line === 'COMMIT') {
+        this.states.set(this.key(ns, family), state);
+        state = parseSave(print(state));
+        table = null;
+        continue;
+      }
       const w = line.split(' ');
       if (line.startsWith('*')) {
         const name = line.slice(1) as TableName;
@@ -86,7 +93,6 @@ export class FakeIptables implements IptablesExecutor {
         t.chains.delete(chain.name);
       } else fail(n, `unknown command ${w[0]}`);
     }
-    this.states.set(this.key(ns, family), state);
   }
 }
 

@@ -204,6 +204,32 @@ test('a refused batch raises IptablesRestoreError quoting the line, and the mode
   assert.equal((await m.apply()).operations, 0);
 });
 
+test('a batch refused in its second table says the first table was committed, and the next apply repairs', async () => {
+  const fake = new FakeIptables();
+  const m = manager(fake, 'tn', ['filter', 'nat']);
+  await m.apply();
+  const batch = '*filter\n-A tn-INPUT -j ACCEPT\nCOMMIT\n*nat\n-A tn-OUTPUT --bogus\nCOMMIT\n';
+  await assert.rejects(fake.restore('ns1', 'ipv4', batch), (e: unknown) => {
+    assert.ok(e instanceof IptablesRestoreError);
+    assert.deepEqual(e.committed, ['filter']);
+    assert.match(e.message, /nothing from its nat block was applied; the blocks of filter before it were/);
+    return true;
+  });
+  await fake.restore('ns1', 'ipv4', '*filter\n-D tn-INPUT -j ACCEPT\nCOMMIT\n');
+  m.table('filter').addRule('INPUT', '-s 10.0.0.7 -j ACCEPT');
+  m.table('nat').addRule('POSTROUTING', '-m foo --bogus -j ACCEPT');
+  // The fast batch commits filter and fails in nat; the full diff then sends nat alone and fails.
+  await assert.rejects(m.apply(), (e: unknown) => {
+    assert.ok(e instanceof IptablesRestoreError);
+    assert.deepEqual(e.committed, []);
+    assert.doesNotMatch(e.input, /\*filter/);
+    return true;
+  });
+  assert.match(await fake.save('ns1', 'ipv4'), /-A tn-INPUT -s 10\.0\.0\.7\/32 -j ACCEPT/);
+  m.table('nat').removeRule('POSTROUTING', '-m foo --bogus -j ACCEPT');
+  assert.equal((await m.apply()).operations, 0, 'the committed filter block is read back, not sent again');
+});
+
 test('parseRestoreError reads the three ways iptables-restore names a line', () => {
   const input = '*filter\n-A a -j ACCEPT\n-A a -j NOPE\nCOMMIT\n';
   assert.deepEqual(
