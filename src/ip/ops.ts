@@ -167,7 +167,9 @@ function setWords(s: LinkChanges): string[] {
 
 /**
  * The `ip -batch` line for one operation (without the trailing newline). Pure: no I/O. Every word
- * comes from a validated value, so no word can contain a space, quote or `#`.
+ * comes from a validated value, so no word can contain a space, quote or `#`. A device name always
+ * follows a keyword (`name`, `dev`, `master`…): bare, `ip` takes a valid name such as `up`, `mtu`
+ * or `help` (or any prefix of a keyword, like `h`) for that keyword, and `help` ends the process.
  */
 export function batchLine(o: IpOp): string {
   switch (o.op) {
@@ -178,13 +180,15 @@ export function batchLine(o: IpOp): string {
     case 'veth.add': {
       const peer = ['name', o.peer, ...linkCommon(o.group, o.mtu, o.peerMac)];
       if (o.peerNamespace) peer.push('netns', o.peerNamespace);
-      return ['link add', o.name, ...linkCommon(o.group, o.mtu, o.mac), 'type veth peer', ...peer].join(' ');
+      return ['link add name', o.name, ...linkCommon(o.group, o.mtu, o.mac), 'type veth peer', ...peer].join(
+        ' ',
+      );
     }
     case 'bridge.add':
-      return ['link add', o.name, ...linkCommon(o.group, o.mtu), 'type bridge'].join(' ');
+      return ['link add name', o.name, ...linkCommon(o.group, o.mtu), 'type bridge'].join(' ');
     case 'vxlan.add': {
       const v = o.vxlan;
-      const w = ['link add', o.name, ...linkCommon(o.group, o.mtu), 'type vxlan id', String(v.vni)];
+      const w = ['link add name', o.name, ...linkCommon(o.group, o.mtu), 'type vxlan id', String(v.vni)];
       if (v.local) w.push('local', v.local);
       if (v.remote) w.push('remote', v.remote);
       if (v.group) w.push('group', v.group);
@@ -194,7 +198,7 @@ export function batchLine(o: IpOp): string {
       return w.join(' ');
     }
     case 'link.del':
-      return `link del ${o.name}`;
+      return `link del dev ${o.name}`;
     case 'link.del.group':
       return `link del group ${o.group}`;
     case 'link.set':

@@ -169,6 +169,26 @@ test('owned links are listed by group and removed with one request', rootOnly, a
   assert.deepEqual(linkNames(await oracle(ns!, 'link', 'show')), ['lo', sb.dev('f1'), sb.dev('f2')].sort());
 });
 
+test(
+  'devices named like ip keywords (help, up, h) are made, read and deleted by their names',
+  rootOnly,
+  async (t) => {
+    const sb = sandbox(t);
+    const [ns] = await spaces(sb, 1);
+    await ip.addBridge({ namespace: ns, name: 'help', up: true });
+    await ip.addVeth({ namespace: ns, name: 'up', peer: 'h' });
+    await ip.addVxlan({ namespace: ns, name: 'mtu', vni: 7 });
+    const generation = ip.ipBatch(ns as ip.NamespaceName).generation;
+    assert.deepEqual(linkNames(await oracle(ns!, 'link', 'show')), ['h', 'help', 'lo', 'mtu', 'up']);
+    assert.equal((await ip.getLink({ namespace: ns, name: 'help' })).kind, 'bridge');
+    for (const name of ['help', 'up', 'mtu'])
+      assert.equal(await ip.deleteLink({ namespace: ns, name }), true);
+    assert.equal(await ip.deleteLink({ namespace: ns, name: 'help' }), false);
+    assert.deepEqual(linkNames(await oracle(ns!, 'link', 'show')), ['lo']);
+    assert.equal(ip.ipBatch(ns as ip.NamespaceName).generation, generation, 'the ip process lived on');
+  },
+);
+
 test('bad input gives the typed error and leaves no trace', rootOnly, async (t) => {
   const sb = sandbox(t);
   const [ns] = await spaces(sb, 1);

@@ -28,16 +28,16 @@ test('link operations become the expected ip -batch lines', () => {
         mtu: mtu(1450),
         mac: mac('02:00:00:00:00:01'),
       },
-      'link add tapx group 9 mtu 1450 address 02:00:00:00:00:01 type veth peer name ns-x group 9 mtu 1450 netns qdhcp-1',
+      'link add name tapx group 9 mtu 1450 address 02:00:00:00:00:01 type veth peer name ns-x group 9 mtu 1450 netns qdhcp-1',
     ],
-    [{ op: 'bridge.add', name: d('brq1') }, 'link add brq1 type bridge'],
+    [{ op: 'bridge.add', name: d('brq1') }, 'link add name brq1 type bridge'],
     [
       {
         op: 'vxlan.add',
         name: d('vx1'),
         vxlan: { vni: 42, local: ipAddress('10.0.0.1'), remote: ipAddress('10.0.0.2'), learning: false },
       },
-      'link add vx1 type vxlan id 42 local 10.0.0.1 remote 10.0.0.2 dstport 4789 nolearning',
+      'link add name vx1 type vxlan id 42 local 10.0.0.1 remote 10.0.0.2 dstport 4789 nolearning',
     ],
     [
       {
@@ -54,6 +54,23 @@ test('link operations become the expected ip -batch lines', () => {
     [{ op: 'link.show' }, 'addr show'],
   ];
   for (const [op, line] of cases) assert.equal(batchLine(op), line);
+});
+
+test('a device name that is also an ip keyword (up, mtu, help, h) always follows "name" or "dev"', () => {
+  // Bare, `ip link add up type bridge` makes a bridge called bridge0 and sets it up, and
+  // `link del help` prints usage and ends the whole batch process.
+  for (const n of ['up', 'mtu', 'help', 'h', 'dev', 'name', 'type']) {
+    assert.equal(batchLine({ op: 'bridge.add', name: d(n) }), `link add name ${n} type bridge`);
+    assert.equal(batchLine({ op: 'link.del', name: d(n) }), `link del dev ${n}`);
+    assert.match(
+      batchLine({ op: 'veth.add', name: d(n), peer: d(n) }),
+      new RegExp(`^link add name ${n} .* peer name ${n}$`),
+    );
+    assert.match(
+      batchLine({ op: 'vxlan.add', name: d(n), vxlan: { vni: 1 } }),
+      new RegExp(`^link add name ${n} type vxlan`),
+    );
+  }
 });
 
 test('no operation is ever written as "link show" (it breaks later addr show in iproute2 6.1)', () => {
