@@ -41,7 +41,7 @@ export function monitorLinks(options: { namespace?: string | null; signal?: Abor
   const child: ChildProcessWithoutNullStreams = spawn('ip', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<void>((r) => child.once('close', () => r()));
   const queue: LinkEvent[] = [];
-  const waiters: ((r: IteratorResult<LinkEvent>) => void)[] = [];
+  const waiters: { resolve: (r: IteratorResult<LinkEvent>) => void; reject: (e: Error) => void }[] = [];
   let pendingLines: string[] = [];
   let reading = false;
   let done = false;
@@ -49,12 +49,19 @@ export function monitorLinks(options: { namespace?: string | null; signal?: Abor
 
   const deliver = (ev: LinkEvent) => {
     const w = waiters.shift();
-    if (w) w({ value: ev, done: false });
+    if (w) w.resolve({ value: ev, done: false });
     else queue.push(ev);
   };
   const finish = () => {
     done = true;
-    for (const w of waiters.splice(0)) w({ value: undefined, done: true });
+    const waiting = waiters.splice(0);
+    // A reader already waiting gets the failure; resolving it with `done` would hide it.
+    if (failure && waiting.length > 0) {
+      const f = failure;
+      failure = null;
+      waiting.shift()!.reject(f);
+    }
+    for (const w of waiting) w.resolve({ value: undefined, done: true });
   };
   const read = async () => {
     if (reading || done) return;
@@ -104,7 +111,9 @@ export function monitorLinks(options: { namespace?: string | null; signal?: Abor
     if (!done) await read();
   })();
 
+  const onAbort = () => void close();
   async function close(): Promise<void> {
+    options.signal?.removeEventListener('abort', onAbort);
     if (!done) {
       done = true;
       child.kill('SIGTERM');
@@ -112,7 +121,9 @@ export function monitorLinks(options: { namespace?: string | null; signal?: Abor
     await exited;
     finish();
   }
-  options.signal?.addEventListener('abort', () => void close(), { once: true });
+  // An already aborted signal never fires 'abort': stop at once instead of running forever.
+  if (options.signal?.aborted) void close();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
 
   const monitor: LinkMonitor = {
     ready,
@@ -128,7 +139,7 @@ export function monitorLinks(options: { namespace?: string | null; signal?: Abor
         }
         return Promise.resolve({ value: undefined, done: true });
       }
-      return new Promise((r) => waiters.push(r));
+      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
     },
     async return() {
       await close();

@@ -305,3 +305,28 @@ test(
     assert.notEqual(ip.ipBatch(ns as ip.NamespaceName).pid, first);
   },
 );
+
+test(
+  'a monitor whose ip process dies fails the waiting reader; an aborted signal stops it at once',
+  rootOnly,
+  async (t) => {
+    const sb = sandbox(t);
+    const [ns] = await spaces(sb, 1);
+    const monitor = ip.monitorLinks({ namespace: ns });
+    sb.defer(() => monitor.close());
+    await monitor.ready;
+    await monitor.next(); // the snapshot
+    const waiting = monitor.next();
+    const ps = await run(['pgrep', '-f', `ip -n ${ns} -o monitor`]);
+    for (const pid of ps.stdout.trim().split('\n')) process.kill(Number(pid), 'SIGKILL');
+    await assert.rejects(waiting, /exited unexpectedly/);
+    assert.equal((await monitor.next()).done, true);
+
+    const aborted = ip.monitorLinks({ namespace: ns, signal: AbortSignal.abort() });
+    sb.defer(() => aborted.close());
+    await aborted.ready;
+    assert.equal((await aborted.next()).done, true);
+    const left = await run(['pgrep', '-f', `ip -n ${ns} -o monitor`], { check: false });
+    assert.equal(left.stdout.trim(), '');
+  },
+);
