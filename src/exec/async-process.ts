@@ -23,7 +23,9 @@ export class AsyncProcessStateError extends TenantnetError {}
  * lines, in order, across respawns. `stop()` kills the whole process tree. After an exit that
  * `stop()` did not cause, the command is started again after `respawnIntervalMs`.
  *
- * Events: `start` (pid), `exit` (code, signal), `respawn` (pid).
+ * Events: `start` (pid), `exit` (code, signal), `respawn` (pid), and `error` (Error) when a respawn
+ * cannot spawn the command (emitted only if someone listens): the process then counts as stopped
+ * and its line iterables end.
  */
 export class AsyncProcess extends EventEmitter {
   private child: ChildProcess | null = null;
@@ -147,7 +149,8 @@ export class AsyncProcess extends EventEmitter {
         if (!this.running) return;
         this.spawnChild().then(
           () => this.emit('respawn', this.pid),
-          (e: unknown) => this.emit('error', e),
+          // An 'error' event nobody listens to would be thrown and end the whole Node process.
+          (e: unknown) => this.listenerCount('error') > 0 && this.emit('error', e),
         );
       }, interval);
     });
@@ -157,9 +160,12 @@ export class AsyncProcess extends EventEmitter {
         resolve();
       });
       child.once('error', (e) => {
+        // A failed spawn still emits 'close', but by then this child is no longer ours to handle:
+        // end the iterables here, or their readers wait forever.
         if (this.child === child) {
           this.child = null;
           this.running = false;
+          this.endQueues();
         }
         reject(e);
       });

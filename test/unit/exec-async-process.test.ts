@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { AsyncProcess, AsyncProcessStateError } from '../../src/exec/async-process.js';
 import { readCmdline, waitFor } from '../../src/exec/proc.js';
@@ -93,4 +96,28 @@ test('without a respawn interval an exit ends the process and its iterables', as
   for await (const l of p.stdout()) got.push(l);
   assert.deepEqual(got, ['one', 'two']);
   assert.equal(p.isRunning, false);
+});
+
+test('a respawn that cannot spawn the command stops the process and ends its iterables', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'tn-async-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const script = join(dir, 'once.sh');
+  // Runs once: it removes itself, so the respawn finds no program (ENOENT).
+  await writeFile(script, '#!/bin/sh\necho up\nrm -f "$0"\n', { mode: 0o755 });
+  const p = new AsyncProcess([script], { root: false, respawnIntervalMs: 20 });
+  t.after(() => (p.isRunning ? p.stop() : undefined));
+  await p.start();
+  const got: string[] = [];
+  for await (const l of p.stdout()) got.push(l); // ends instead of waiting forever
+  assert.deepEqual(got, ['up']);
+  assert.equal(p.isRunning, false);
+  assert.equal(p.pid, null);
+});
+
+test('a start that cannot spawn rejects and ends the iterables', async () => {
+  const p = new AsyncProcess(['/nonexistent/tn-no-such-program'], { root: false });
+  const lines = p.stdout()[Symbol.asyncIterator]();
+  await assert.rejects(p.start(), /ENOENT/);
+  assert.equal(p.isRunning, false);
+  assert.deepEqual(await lines.next(), { value: undefined, done: true });
 });
