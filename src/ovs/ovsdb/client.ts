@@ -90,6 +90,7 @@ export class OvsdbClient {
   private nextMonitor = 1;
   private closed = false;
   private connecting: Promise<void> | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
   private readonly reconnect: boolean;
   private readonly timeoutMs: number;
   /** How many times the connection was re-established (for tests and diagnostics). */
@@ -140,37 +141,65 @@ export class OvsdbClient {
         new OvsdbConnectionError(this.socketPath, `connection closed before ${p.method} was answered`),
       );
     }
-    if (!this.closed && this.reconnect) void this.ensureConnected().catch(() => {});
+    if (!this.closed && this.reconnect) this.reconnectInBackground();
   }
 
-  /** Resolves once connected, reconnecting with backoff (25 ms doubling to 1 s) within the request timeout. */
+  // Reconnects after a lost connection. Live monitors have nobody else to ask for a reconnect, so
+  // while there are any, a reconnect that ran out of time is tried again every second.
+  private reconnectInBackground(): void {
+    this.ensureConnected().catch(() => {
+      if (this.closed || this.monitors.size === 0 || this.retryTimer) return;
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        if (!this.socket) this.reconnectInBackground();
+      }, 1000);
+    });
+  }
+
+  /**
+   * Resolves once connected and every live monitor is re-established, reconnecting with backoff
+   * (25 ms doubling to 1 s) within the request timeout. A connection lost again while the monitors
+   * are re-created starts the attempt over.
+   */
   private ensureConnected(): Promise<void> {
+    if (this.connecting) return this.connecting;
     if (this.socket) return Promise.resolve();
     if (this.closed) return Promise.reject(new OvsdbConnectionError(this.socketPath, 'client closed'));
     if (!this.reconnect) return Promise.reject(new OvsdbConnectionError(this.socketPath, 'not connected'));
-    this.connecting ??= (async () => {
+    this.connecting = (async () => {
       const deadline = Date.now() + this.timeoutMs;
       let delay = 25;
       for (;;) {
         try {
           await this.open();
+          if (this.closed) {
+            this.socket?.destroy(); // closed while connecting: keep nothing open
+            throw new OvsdbConnectionError(this.socketPath, 'client closed');
+          }
+          await this.resumeMonitors();
           break;
         } catch (e) {
-          if (this.closed || Date.now() + delay > deadline) throw e;
+          if (this.closed || !(e instanceof OvsdbConnectionError) || Date.now() + delay > deadline) throw e;
           await new Promise((r) => setTimeout(r, delay));
           delay = Math.min(delay * 2, 1000);
         }
       }
       this.reconnects++;
-      for (const m of this.monitors.values()) {
-        m.queue = [];
-        const initial = await this.call('monitor', [this.database, m.id, encodeRequests(m.requests)]);
-        deliverInitial(m, initial);
-      }
     })().finally(() => {
       this.connecting = null;
     });
     return this.connecting;
+  }
+
+  // Re-creates every live monitor under its id on a new connection (a snapshot: a monitor started
+  // meanwhile waits for the reconnect and then starts itself).
+  private async resumeMonitors(): Promise<void> {
+    for (const m of [...this.monitors.values()]) {
+      if (!this.monitors.has(m.id)) continue; // cancelled meanwhile
+      m.queue = [];
+      const initial = await this.call('monitor', [this.database, m.id, encodeRequests(m.requests)]);
+      if (this.monitors.has(m.id)) deliverInitial(m, initial);
+    }
   }
 
   private onData(b: Buffer): void {
@@ -207,15 +236,13 @@ export class OvsdbClient {
     this.socket?.write(JSON.stringify(msg));
   }
 
-  private call(method: string, params: unknown[]): Promise<unknown> {
+  private call(method: string, params: unknown[], timeoutMs = this.timeoutMs): Promise<unknown> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(
-          new OvsdbConnectionError(this.socketPath, `no answer to ${method} within ${this.timeoutMs} ms`),
-        );
-      }, this.timeoutMs);
+        reject(new OvsdbConnectionError(this.socketPath, `no answer to ${method} within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.pending.set(id, { method, resolve, reject, timer });
       this.send({ method, params, id });
     });
@@ -280,21 +307,28 @@ export class OvsdbClient {
    * @throws {OvsdbTimedOutError} after `timeoutMs`
    */
   async waitForCurCfg(cfg: number, timeoutMs = 10_000): Promise<void> {
-    await this.rawTransact([
-      {
-        op: 'wait',
-        table: 'Open_vSwitch',
-        where: [['cur_cfg', '<', cfg]],
-        columns: [],
-        until: '==',
-        rows: [],
-        timeoutMs,
-      },
-    ]);
+    // The server answers a timed-out wait itself: give it a second longer than the wait, so the
+    // caller gets OvsdbTimedOutError rather than a client-side "no answer", and a wait longer
+    // than the request timeout is not cut short.
+    await this.rawTransact(
+      [
+        {
+          op: 'wait',
+          table: 'Open_vSwitch',
+          where: [['cur_cfg', '<', cfg]],
+          columns: [],
+          until: '==',
+          rows: [],
+          timeoutMs,
+        },
+      ],
+      Math.max(this.timeoutMs, timeoutMs + 1000),
+    );
   }
 
-  private async rawTransact(ops: readonly Operation[]): Promise<OperationResult[]> {
-    const reply = await this.request('transact', [this.database, ...ops.map(encodeOperation)]);
+  private async rawTransact(ops: readonly Operation[], timeoutMs?: number): Promise<OperationResult[]> {
+    await this.ensureConnected();
+    const reply = await this.call('transact', [this.database, ...ops.map(encodeOperation)], timeoutMs);
     if (!Array.isArray(reply))
       throw new OvsdbRpcError('transact', `unexpected reply ${JSON.stringify(reply)}`);
     const out: OperationResult[] = [];
@@ -342,6 +376,8 @@ export class OvsdbClient {
   close(): void {
     this.closed = true;
     this.monitors.clear();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     const s = this.socket;
     s?.destroy();
     if (s) this.onClose(s);
