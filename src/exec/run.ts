@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { killTree } from './proc.js';
 import { CommandNotFoundError, ProcessError, type ProcessOutcome } from './process-error.js';
 import { defaultRootHelper, type RootHelper } from './root-helper.js';
 
@@ -14,7 +15,10 @@ export interface RunOptions {
    * (nothing tenantnet runs needs either).
    */
   readonly namespace?: string | null;
-  /** Kill the process (SIGKILL) and throw a timed-out ProcessError after this many milliseconds. */
+  /**
+   * Kill the process and its descendants (SIGKILL) and throw a timed-out ProcessError after this
+   * many milliseconds, even if something that escaped still holds its output pipes.
+   */
   readonly timeoutMs?: number;
   /** Exit codes besides 0 that count as success (for example 1 from `conntrack -D` when nothing matched). */
   readonly extraOkCodes?: readonly number[];
@@ -85,7 +89,16 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
       opts.timeoutMs !== undefined
         ? setTimeout(() => {
             timedOut = true;
-            child.kill('SIGKILL');
+            // The whole tree: a grandchild (`sh -c 'a & b'`) keeps the pipes open and so holds back
+            // 'close'. Whatever escapes the tree (its own session) may still hold them, so once the
+            // child is gone the pipes are let go of instead of waited for.
+            const letGo = () => {
+              child.stdout.destroy();
+              child.stderr.destroy();
+            };
+            if (child.exitCode !== null || child.signalCode !== null) letGo();
+            else child.once('exit', letGo);
+            if (child.pid !== undefined) killTree(child.pid, 'SIGKILL').catch(() => child.kill('SIGKILL'));
           }, opts.timeoutMs)
         : null;
     child.stdout.on('data', (b: Buffer) => out.push(b));

@@ -53,6 +53,16 @@ test('a timeout kills the process and throws a timed-out ProcessError', async ()
   assert.ok(Date.now() - started < 3000);
 });
 
+test('a timeout is not held back by a grandchild that keeps the output pipe open', async () => {
+  const started = Date.now();
+  const e = await run(['sh', '-c', 'sleep 20 & sleep 20'], { timeoutMs: 200, root: false }).catch((x) => x);
+  assert.ok(e instanceof ProcessError);
+  assert.equal(e.timedOut, true);
+  assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
+  const left = await run(['pgrep', '-f', '^sleep 20$'], { root: false, check: false });
+  assert.equal(left.stdout.trim(), '', 'the grandchild was killed too');
+});
+
 test('a missing binary throws CommandNotFoundError naming it', async () => {
   const e = await run(['tenantnet-no-such-binary', 'x'], { root: false }).catch((x) => x);
   assert.ok(e instanceof CommandNotFoundError);
