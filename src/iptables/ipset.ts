@@ -131,7 +131,7 @@ export class IpsetManager {
         `create ${name} hash:net family ${fam} -exist`,
         ...want.map((m) => `add ${name} ${m} -exist`),
       ];
-      await this.restore(sent);
+      await this.restore(name, sent);
       this.known.set(name, new Set(want));
       return { added: want, removed: [], method: 'create', sent: `${sent.join('\n')}\n` };
     }
@@ -159,7 +159,7 @@ export class IpsetManager {
         `destroy ${tmp}`,
       ];
     }
-    if (lines.length > 0) await this.restore(lines);
+    if (lines.length > 0) await this.restore(name, lines);
     this.known.set(name, wantSet);
     return { added, removed, method, sent: lines.length > 0 ? `${lines.join('\n')}\n` : '' };
   }
@@ -223,14 +223,16 @@ export class IpsetManager {
     return members;
   }
 
-  private async restore(lines: readonly string[]): Promise<void> {
+  // One `ipset restore` for set `name`. ipset restore is not atomic (lines before a failing one stay
+  // applied), so on failure the cached members are dropped and the next call reads the kernel.
+  private async restore(name: string, lines: readonly string[]): Promise<void> {
     try {
       await this.runner(this.namespace, ['restore'], `${lines.join('\n')}\n`);
     } catch (e) {
+      this.known.delete(name);
       if (e instanceof ProcessError) {
         const why = e.stderr.trim().split('\n')[0] ?? 'ipset restore failed';
         const n = Number(/line (\d+)/.exec(why)?.[1] ?? 0);
-        const name = /^\S+ (\S+)/.exec(lines[0] ?? '')?.[1] ?? '';
         throw new IpsetError(
           name,
           `ipset restore failed${n ? ` at line ${n} "${lines[n - 1]}"` : ''}: ${why}`,

@@ -127,3 +127,35 @@ test('destroying a set still referenced by a rule is a clear error; an absent se
   );
   await m.destroy('gone', 'ipv4');
 });
+
+test('after a failed ipset restore (not atomic) the next change reads the kernel and converges', async () => {
+  const f = fakeIpset();
+  const m = new IpsetManager({ prefix: 'tn', runner: f.runner });
+  await m.setMembers('web', 'ipv4', ['10.0.0.1', '10.0.0.2']);
+  const runner = f.runner;
+  let failOnce = true;
+  const flaky: IpsetRunner = async (ns, args, input) => {
+    if (args[0] !== 'restore' || !failOnce) return runner(ns, args, input);
+    failOnce = false;
+    // The first line is applied, then ipset stops at the second.
+    await runner(ns, args, `${(input ?? '').split('\n')[0]}\n`);
+    throw new ProcessError({
+      argv: ['ipset', 'restore'],
+      exitCode: 1,
+      signal: null,
+      stdout: '',
+      stderr: 'ipset v7.17: Error in line 2: Kernel error received: out of memory',
+      timedOut: false,
+    });
+  };
+  const m2 = new IpsetManager({ prefix: 'tn', runner: flaky });
+  await m2.members('web', 'ipv4');
+  await assert.rejects(m2.setMembers('web', 'ipv4', ['10.0.0.3']), (e: unknown) => {
+    assert.ok(e instanceof IpsetError);
+    assert.equal(e.set, 'tn4-web');
+    return true;
+  });
+  // Back to the members the cache last knew: the kernel lost 10.0.0.1 meanwhile, so it is sent again.
+  await m2.setMembers('web', 'ipv4', ['10.0.0.1', '10.0.0.2']);
+  assert.deepEqual([...(f.sets.get('tn4-web') ?? [])].sort(), ['10.0.0.1', '10.0.0.2']);
+});
