@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError, TenantnetError } from '../errors.js';
@@ -76,31 +76,42 @@ export class ProcessManager {
    *
    * @returns true when it was started, false when it was already active
    * @throws {ProcessError} when a daemonizing command fails
-   * @throws {TenantnetError} when the process does not become active within 5 s
+   * @throws {TenantnetError} when the process does not become active within 5 s (a foreground
+   *   process started by this call is then killed and its pidfile removed)
    */
   async enable(): Promise<boolean> {
     if (await this.active()) return false;
     await rm(this.pidfile, { force: true });
     const argv = buildArgv(this.opts.command(this.pidfile), { namespace: this.opts.namespace ?? null });
-    if (this.opts.mode === 'daemonizes') {
-      await run(argv, { root: false });
-    } else {
-      const [cmd, ...args] = argv as [string, ...string[]];
-      const child = spawn(cmd, args, { detached: true, stdio: 'ignore' });
-      await new Promise<void>((resolve, reject) => {
-        child.once('spawn', resolve);
-        child.once('error', reject);
-      });
-      child.unref();
-      // nsenter execs the command, so the spawned PID is the service's own PID.
-      await replaceFileAtomic(this.pidfile, `${child.pid}\n`);
+    let child: ChildProcess | null = null;
+    try {
+      if (this.opts.mode === 'daemonizes') {
+        await run(argv, { root: false });
+      } else {
+        const [cmd, ...args] = argv as [string, ...string[]];
+        const spawned = spawn(cmd, args, { detached: true, stdio: 'ignore' });
+        await new Promise<void>((resolve, reject) => {
+          spawned.once('spawn', resolve);
+          spawned.once('error', reject);
+        });
+        spawned.unref();
+        child = spawned;
+        // nsenter execs the command, so the spawned PID is the service's own PID.
+        await replaceFileAtomic(this.pidfile, `${spawned.pid}\n`);
+      }
+      if (!(await waitFor(() => this.active(), 5000))) {
+        throw new TenantnetError(
+          `${this.service} for ${this.opts.uuid} did not become active (pidfile ${this.pidfile}; its command line must contain the uuid)`,
+        );
+      }
+      return true;
+    } catch (e) {
+      // A child we started and cannot track would run on unseen: disable() never signals a PID
+      // that fails the active check. It is ours for certain, so it is stopped here.
+      if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      if (child) await rm(this.pidfile, { force: true });
+      throw e;
     }
-    if (!(await waitFor(() => this.active(), 5000))) {
-      throw new TenantnetError(
-        `${this.service} for ${this.opts.uuid} did not become active (pidfile ${this.pidfile}; its command line must contain the uuid)`,
-      );
-    }
-    return true;
   }
 
   /**

@@ -112,3 +112,24 @@ test('the monitor can run a custom exit action instead of respawning', async (t)
   assert.deepEqual(seen, [`${uuid}/process`]);
   assert.equal(await pm.active(), false);
 });
+
+test('a foreground process that never becomes active is killed and its pidfile removed', async (t) => {
+  const { dir, uuid } = await setup(t);
+  // Its command line lacks the uuid, so it can never pass the active check.
+  const pm = new ProcessManager({
+    uuid,
+    pidsDir: dir,
+    command: () => [process.execPath, '-e', 'setInterval(() => {}, 1000)', 'tn-not-it'],
+  });
+  let started: number | null = null;
+  const pidfileWatch = setInterval(async () => {
+    started ??= await pm.pid();
+  }, 20);
+  t.after(() => clearInterval(pidfileWatch));
+  await assert.rejects(pm.enable(), /did not become active/);
+  clearInterval(pidfileWatch);
+  assert.ok(started !== null, 'the pidfile was written');
+  assert.equal(existsSync(pm.pidfile), false, 'the pidfile is removed');
+  const pid = started as number;
+  assert.ok(await waitFor(async () => (await readCmdline(pid)).length === 0, 3000), 'the process is gone');
+});
