@@ -71,15 +71,18 @@ function cookieText(c: bigint, where: string): string {
   return `0x${c.toString(16)}`;
 }
 
+// ovs-ofctl takes everything after the first "action" anywhere in a flow line (`action=`,
+// `actionsX=`…) as the actions, so a match may not contain that word at all.
+const SMUGGLE = /[\n\r]|action/;
+
 function matchText(m: FlowMatch | undefined, where: string): string {
   if (m === undefined) return '';
   if (typeof m === 'string') {
     // Text is passed through, but may not smuggle a second flow or an action into the batch.
-    if (/[\n\r]/.test(m) || /\bactions\s*=/.test(m))
-      throw new InvalidInputError(`${where}: bad match "${m}"`, where);
+    if (SMUGGLE.test(m)) throw new InvalidInputError(`${where}: bad match "${m}"`, where);
     return m.trim();
   }
-  return Object.entries(m)
+  const text = Object.entries(m)
     .map(([k, v]) => {
       if (!/^[a-z][a-z0-9_]*$/.test(k))
         throw new InvalidInputError(`${where}: bad match field "${k}"`, where);
@@ -89,6 +92,8 @@ function matchText(m: FlowMatch | undefined, where: string): string {
       return `${k}=${s}`;
     })
     .join(',');
+  if (SMUGGLE.test(text)) throw new InvalidInputError(`${where}: bad match "${text}"`, where);
+  return text;
 }
 
 function actionsText(a: string | readonly string[] | undefined, where: string): string {

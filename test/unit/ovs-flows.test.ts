@@ -26,6 +26,10 @@ test('malformed flows are refused before anything runs', () => {
   assert.throws(() => addFlowLine({ table: 255, actions: 'drop' }, 1n), InvalidInputError);
   assert.throws(() => addFlowLine({ match: 'ip\npriority=1', actions: 'drop' }, 1n), InvalidInputError);
   assert.throws(() => addFlowLine({ match: 'ip,actions=NORMAL', actions: 'drop' }, 1n), InvalidInputError);
+  // ovs-ofctl reads actions from the first "action" anywhere: `action=` and `actionsX=` count too.
+  assert.throws(() => addFlowLine({ match: 'ip,action=NORMAL', actions: 'drop' }, 1n), InvalidInputError);
+  assert.throws(() => addFlowLine({ match: { actionsx: 'NORMAL' }, actions: 'drop' }, 1n), InvalidInputError);
+  assert.throws(() => filterLine({ match: { action: 'drop' } }, false, 1n), InvalidInputError);
   assert.throws(
     () => addFlowLine({ match: { nw_dst: '1.2.3.4,in_port=1' }, actions: 'drop' }, 1n),
     InvalidInputError,
