@@ -74,6 +74,8 @@ interface Session {
   readonly child: ChildProcessWithoutNullStreams;
   readonly pending: Pending[];
   lines: number;
+  /** Its last output lines, for the error that reports its death. */
+  readonly recent: string[];
 }
 
 /**
@@ -85,7 +87,6 @@ interface Session {
 export class Coproc extends EventEmitter {
   private session: Session | null = null;
   private generations = 0;
-  private recent: string[] = [];
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   /** The argv actually executed (root helper and namespace included). */
@@ -164,9 +165,8 @@ export class Coproc extends EventEmitter {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: this.options.env ? { ...process.env, ...this.options.env } : process.env,
     });
-    const session: Session = { child, pending: [], lines: 0 };
+    const session: Session = { child, pending: [], lines: 0, recent: [] };
     this.session = session;
-    this.recent = [];
     this.generations += 1;
     const out = new LineSplitter();
     const err = new LineSplitter();
@@ -174,7 +174,7 @@ export class Coproc extends EventEmitter {
       for (const line of out.push(b)) this.onLine(session, line);
     });
     child.stderr.on('data', (b: Buffer) => {
-      for (const line of err.push(b)) this.remember(line);
+      for (const line of err.push(b)) remember(session, line);
     });
     child.stdin.on('error', () => {}); // EPIPE after the child died: reported through 'close'
     child.on('error', () => {}); // spawn failure: reported through 'close' as well
@@ -185,7 +185,7 @@ export class Coproc extends EventEmitter {
         this.clearTimer();
       }
       const failed = session.pending.splice(0);
-      const error = new CoprocExitedError(this.argv, code, signal, this.recent.slice(-3).join(' | '));
+      const error = new CoprocExitedError(this.argv, code, signal, session.recent.slice(-3).join(' | '));
       for (const p of failed) p.reject(error);
       this.emit('exit', code, signal);
     });
@@ -193,13 +193,8 @@ export class Coproc extends EventEmitter {
     return session;
   }
 
-  private remember(line: string): void {
-    this.recent.push(line);
-    if (this.recent.length > 20) this.recent.shift();
-  }
-
   private onLine(session: Session, line: string): void {
-    this.remember(line);
+    remember(session, line);
     const head = session.pending[0];
     if (!head) return; // unsolicited output: nothing waits for it
     let result: { done: true; value: unknown } | undefined;
@@ -238,6 +233,12 @@ export class Coproc extends EventEmitter {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
   }
+}
+
+/** Keeps a child's last output lines (its own: a successor's never mix in). */
+function remember(session: Session, line: string): void {
+  session.recent.push(line);
+  if (session.recent.length > 20) session.recent.shift();
 }
 
 function countLines(text: string): number {

@@ -127,3 +127,21 @@ test('a request made while a killed child is still exiting goes to a new child a
   assert.equal(await answer, 'after', 'the old child exiting does not fail the new child’s request');
   assert.equal(c.generation, 2);
 });
+
+test("a dying child's error carries its own last output, not its successor's", async (t) => {
+  const c = new Coproc(['sh', '-c', 'echo "started $$" >&2; exec sleep 60'], { root: false });
+  t.after(() => c.close());
+  const old = c.request(echo('x'));
+  const first = c.pid!;
+  await new Promise((r) => setTimeout(r, 200)); // its stderr line has arrived
+  const dying = c.kill();
+  const next = c.request(echo('y')); // a successor starts while the old child is still exiting
+  const second = c.pid!;
+  const e = await old.catch((x) => x);
+  assert.ok(e instanceof CoprocExitedError, String(e));
+  assert.match(e.lastOutput, new RegExp(`started ${first}`));
+  assert.doesNotMatch(e.lastOutput, new RegExp(`started ${second}`));
+  await dying;
+  await c.kill();
+  await assert.rejects(next, CoprocExitedError);
+});
