@@ -53,7 +53,7 @@ export class Ovs {
   readonly datapathType: DatapathType;
   /** Whether and how long changes wait for ovs-vswitchd. */
   readonly wait: number | false;
-  private detected: 'system' | 'netdev' | undefined;
+  private detected: Promise<'system' | 'netdev'> | undefined;
 
   /** @param client a connected OVSDB client */
   constructor(
@@ -140,17 +140,28 @@ export class Ovs {
 
   /**
    * The datapath `auto` resolves to: `system` when a kernel-datapath bridge comes up (its local
-   * interface gets an ofport), else `netdev`. Probed once per {@link Ovs} with a throw-away bridge.
+   * interface gets an ofport), else `netdev`. Probed once per {@link Ovs} with a throw-away bridge
+   * (concurrent callers share the one probe; a failed probe is retried by the next call, and the
+   * probe bridge is deleted whatever happens).
    */
-  async detectDatapathType(): Promise<'system' | 'netdev'> {
-    if (this.detected) return this.detected;
+  detectDatapathType(): Promise<'system' | 'netdev'> {
+    this.detected ??= this.probeDatapath().catch((e: unknown) => {
+      this.detected = undefined;
+      throw e;
+    });
+    return this.detected;
+  }
+
+  private async probeDatapath(): Promise<'system' | 'netdev'> {
     const probe = `tnprobe${process.pid % 100000}`;
     await this.createBridgeRows(probe, 'system', {});
-    const ofport = optional(await this.getColumn('Interface', probe, 'ofport'));
-    const error = optional(await this.getColumn('Interface', probe, 'error'));
-    await this.deleteBridge(probe);
-    this.detected = typeof ofport === 'number' && ofport >= 0 && error === undefined ? 'system' : 'netdev';
-    return this.detected;
+    try {
+      const ofport = optional(await this.getColumn('Interface', probe, 'ofport'));
+      const error = optional(await this.getColumn('Interface', probe, 'error'));
+      return typeof ofport === 'number' && ofport >= 0 && error === undefined ? 'system' : 'netdev';
+    } finally {
+      await this.deleteBridge(probe);
+    }
   }
 
   /** @internal the rows of a new bridge (bridge, its local port and internal interface) in one transaction */

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import { OvsBridge } from '../../src/ovs/bridge.js';
 import { BridgeNotFoundError } from '../../src/ovs/errors.js';
+import { Ovs } from '../../src/ovs/ovs.js';
 import { mapRecord } from '../../src/ovs/ovsdb/values.js';
 import { OWNER_KEY } from '../../src/ovs/validate.js';
 import { usePrivateOvs } from '../helpers/ovs-sandbox.js';
@@ -35,6 +36,19 @@ test(
     assert.equal((await env.ovs.vsctl(['list-br'])).includes(br.name), false);
   },
 );
+
+test('bridges created at once on a fresh switch share one datapath probe', rootOnly, async () => {
+  const sw = new Ovs(env.client, { owner: env.sw.owner });
+  const brs = ['pa', 'pb', 'pc'].map((n) => new OvsBridge(sw, env.ovs.name(n)));
+  assert.deepEqual(await Promise.all(brs.map((b) => b.create())), [true, true, true]);
+  for (const b of brs) assert.equal((await env.ovs.list('Bridge', b.name))[0]?.datapath_type, 'netdev');
+  assert.equal(
+    (await sw.listBridges()).some((n) => n.startsWith('tnprobe')),
+    false,
+    'no probe left',
+  );
+  for (const b of brs) await b.destroy();
+});
 
 test(
   'ports plug with external_ids, VLAN tag, trunks and MTU, as ovs-vsctl reads them back',
