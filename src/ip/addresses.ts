@@ -1,9 +1,9 @@
 import { InvalidInputError } from '../errors.js';
 import { ipExecutor } from './batch.js';
-import { NamespaceNotFoundError, ObjectNotFoundError } from './errors.js';
-import { namespaceExists } from './namespaces.js';
+import { ObjectNotFoundError } from './errors.js';
+import { existingNamespace } from './namespaces.js';
 import type { RouteScope } from './ops.js';
-import { type Cidr, cidr, type DeviceName, deviceName, type NamespaceName, namespaceName } from './types.js';
+import { type Cidr, cidr, type DeviceName, deviceName, type NamespaceName } from './types.js';
 
 /** One address as read back from the kernel. */
 export interface AddressInfo {
@@ -29,10 +29,8 @@ export interface OnDevice {
 }
 
 function place(a: OnDevice): { ns: NamespaceName | null; dev: DeviceName } {
-  const ns = a.namespace === null || a.namespace === undefined ? null : namespaceName(a.namespace);
   const dev = deviceName(a.dev, 'dev');
-  if (ns && !namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
-  return { ns, dev };
+  return { ns: existingNamespace(a.namespace), dev };
 }
 
 function scopeOf(value: string | undefined): RouteScope | undefined {
@@ -96,9 +94,8 @@ export interface AddressFilter {
 
 /** Lists addresses, filtered. @throws {DeviceNotFoundError} when `dev` is given and missing */
 export async function listAddresses(f: AddressFilter = {}): Promise<AddressInfo[]> {
-  const ns = f.namespace === null || f.namespace === undefined ? null : namespaceName(f.namespace);
   const dev = f.dev === undefined ? undefined : deviceName(f.dev, 'dev');
-  if (ns && !namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
+  const ns = existingNamespace(f.namespace);
   const [r] = await ipExecutor().apply(ns, [{ op: 'link.show', ...(dev ? { name: dev } : {}) }]);
   return parseAddresses(r?.output).filter(
     (x) =>

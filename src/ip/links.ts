@@ -2,7 +2,7 @@ import { InvalidInputError } from '../errors.js';
 import { type AddressInfo, parseAddresses } from './addresses.js';
 import { ipExecutor } from './batch.js';
 import { DeviceNotFoundError, NamespaceNotFoundError, ObjectNotFoundError } from './errors.js';
-import { namespaceExists } from './namespaces.js';
+import { existingNamespace } from './namespaces.js';
 import type { IpOp, LinkChanges, VxlanSpec } from './ops.js';
 import {
   type DeviceName,
@@ -62,9 +62,9 @@ function ns(value: string | null | undefined, where = 'namespace'): NamespaceNam
   return value === null || value === undefined ? null : namespaceName(value, where);
 }
 
+/** Checked after every argument is validated. A missing `netns X` would also end the `ip` process. */
 function mustExist(n: NamespaceName | null): void {
-  // A missing namespace in `netns X` is a parse error that kills the whole `ip` process: check first.
-  if (n && !namespaceExists(n)) throw new NamespaceNotFoundError(n);
+  existingNamespace(n);
 }
 
 /**

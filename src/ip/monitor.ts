@@ -4,10 +4,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { TenantnetError } from '../errors.js';
 import { LineSplitter } from '../exec/line-splitter.js';
 import { ipExecutor } from './batch.js';
-import { NamespaceNotFoundError } from './errors.js';
 import { type LinkInfo, parseLinks } from './links.js';
-import { namespaceExists } from './namespaces.js';
-import { type NamespaceName, namespaceName } from './types.js';
+import { existingNamespace } from './namespaces.js';
 
 /** One change notification: what `ip monitor` said, and the links and addresses as now read. */
 export interface LinkEvent {
@@ -34,9 +32,7 @@ export interface LinkMonitor extends AsyncIterableIterator<LinkEvent> {
  * @throws {NamespaceNotFoundError} (synchronously) when the namespace does not exist
  */
 export function monitorLinks(options: { namespace?: string | null; signal?: AbortSignal } = {}): LinkMonitor {
-  const ns: NamespaceName | null =
-    options.namespace === null || options.namespace === undefined ? null : namespaceName(options.namespace);
-  if (ns && !namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
+  const ns = existingNamespace(options.namespace);
   const argv = [...(ns ? ['-n', ns] : []), '-o', 'monitor', 'link', 'address'];
   const child: ChildProcessWithoutNullStreams = spawn('ip', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   const exited = new Promise<void>((r) => child.once('close', () => r()));

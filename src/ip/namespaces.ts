@@ -101,6 +101,23 @@ export async function deleteNamespace(name: string): Promise<boolean> {
   }
 }
 
+/**
+ * Validates an optional namespace argument and checks that it exists (one `stat()`), the first step
+ * of every ip_lib call that takes one.
+ *
+ * @returns the name, or null for the root namespace (`null` or `undefined`)
+ * @throws {InvalidInputError} for a bad name; {@link NamespaceNotFoundError} when it does not exist
+ */
+export function existingNamespace(
+  value: string | null | undefined,
+  where = 'namespace',
+): NamespaceName | null {
+  if (value === null || value === undefined) return null;
+  const ns = namespaceName(value, where);
+  if (!namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
+  return ns;
+}
+
 /** True when `/run/netns/<name>` exists. Validates the name first. */
 export function namespaceExists(name: string): boolean {
   const ns = namespaceName(name);

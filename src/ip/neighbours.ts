@@ -1,7 +1,6 @@
 import { ipExecutor } from './batch.js';
-import { NamespaceNotFoundError } from './errors.js';
-import { namespaceExists } from './namespaces.js';
-import { deviceName, ipAddress, mac, type NamespaceName, namespaceName } from './types.js';
+import { existingNamespace } from './namespaces.js';
+import { deviceName, ipAddress, mac } from './types.js';
 
 /** A neighbour (ARP / NDP) entry as read back from the kernel. */
 export interface NeighbourInfo {
@@ -11,12 +10,6 @@ export interface NeighbourInfo {
   readonly mac: string | null;
   /** NUD states, lower case: `permanent`, `reachable`, `stale`, `failed`, … */
   readonly state: readonly string[];
-}
-
-function where(n: string | null | undefined): NamespaceName | null {
-  const ns = n === null || n === undefined ? null : namespaceName(n);
-  if (ns && !namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
-  return ns;
 }
 
 /**
@@ -38,7 +31,7 @@ export async function addNeighbour(a: {
     dev: deviceName(a.dev, 'dev'),
     permanent: a.permanent !== false,
   };
-  await ipExecutor().apply(where(a.namespace), [op]);
+  await ipExecutor().apply(existingNamespace(a.namespace), [op]);
 }
 
 /**
@@ -52,7 +45,7 @@ export async function deleteNeighbour(a: {
 }): Promise<boolean> {
   const address = ipAddress(a.address);
   const dev = deviceName(a.dev, 'dev');
-  const [seen] = await ipExecutor().apply(where(a.namespace), [
+  const [seen] = await ipExecutor().apply(existingNamespace(a.namespace), [
     { op: 'neigh.show', address, dev },
     { op: 'neigh.del', address, dev },
   ]);
@@ -64,7 +57,9 @@ export async function listNeighbours(
   a: { readonly namespace?: string | null; readonly dev?: string; readonly family?: 4 | 6 } = {},
 ): Promise<NeighbourInfo[]> {
   const dev = a.dev === undefined ? undefined : deviceName(a.dev, 'dev');
-  const [r] = await ipExecutor().apply(where(a.namespace), [{ op: 'neigh.show', ...(dev ? { dev } : {}) }]);
+  const [r] = await ipExecutor().apply(existingNamespace(a.namespace), [
+    { op: 'neigh.show', ...(dev ? { dev } : {}) },
+  ]);
   const all = parseNeighbours(r?.output, dev);
   return a.family === undefined ? all : all.filter((n) => n.family === a.family);
 }
@@ -72,7 +67,7 @@ export async function listNeighbours(
 /** Flushes a device's learned entries; permanent and noarp entries stay, as in Neutron. */
 export async function flushNeighbours(a: { readonly namespace?: string | null; readonly dev: string }) {
   const dev = deviceName(a.dev, 'dev');
-  await ipExecutor().apply(where(a.namespace), [{ op: 'neigh.flush', dev }]);
+  await ipExecutor().apply(existingNamespace(a.namespace), [{ op: 'neigh.flush', dev }]);
 }
 
 /** Turns `ip -j neigh show` output into {@link NeighbourInfo}s. Pure. */

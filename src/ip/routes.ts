@@ -1,19 +1,9 @@
 import { InvalidInputError } from '../errors.js';
 import { ipExecutor } from './batch.js';
-import { NamespaceNotFoundError, ObjectNotFoundError } from './errors.js';
-import { namespaceExists } from './namespaces.js';
+import { ObjectNotFoundError } from './errors.js';
+import { existingNamespace } from './namespaces.js';
 import type { IpOp, RouteScope, RouteSpec } from './ops.js';
-import {
-  cidr,
-  deviceName,
-  familyOf,
-  intIn,
-  ipAddress,
-  type NamespaceName,
-  namespaceName,
-  type TableId,
-  tableId,
-} from './types.js';
+import { cidr, deviceName, familyOf, intIn, ipAddress, type TableId, tableId } from './types.js';
 
 /** A route as given by a caller; every field is validated. */
 export interface RouteArgs {
@@ -47,12 +37,6 @@ export interface RouteInfo {
   readonly onlink: boolean;
 }
 
-function where(n: string | null | undefined): NamespaceName | null {
-  const ns = n === null || n === undefined ? null : namespaceName(n);
-  if (ns && !namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
-  return ns;
-}
-
 /** Validates a route; pure apart from throwing. @throws {InvalidInputError} */
 export function routeSpec(a: RouteArgs): RouteSpec {
   const to = a.to === 'default' ? 'default' : cidr(a.to, 'to');
@@ -79,7 +63,7 @@ export function routeSpec(a: RouteArgs): RouteSpec {
 
 async function routeOp(kind: 'route.add' | 'route.replace' | 'route.del', a: RouteArgs): Promise<void> {
   const route = routeSpec(a);
-  const ns = where(a.namespace);
+  const ns = existingNamespace(a.namespace);
   await ipExecutor().apply(ns, [{ op: kind, route, family: route.family ?? 4 }]);
 }
 
@@ -110,7 +94,7 @@ export async function listRoutes(
 ): Promise<RouteInfo[]> {
   const family = a.family ?? 4;
   const table = a.table === undefined ? undefined : tableId(a.table);
-  const ns = where(a.namespace);
+  const ns = existingNamespace(a.namespace);
   const [r] = await ipExecutor().apply(ns, [{ op: 'route.show', family }]);
   const all = parseRoutes(r?.output, family);
   return table === undefined ? all : all.filter((x) => x.table === table);
@@ -144,7 +128,7 @@ export async function flushRoutes(a: {
   readonly family?: 4 | 6;
 }): Promise<void> {
   const table = tableId(a.table);
-  const ns = where(a.namespace);
+  const ns = existingNamespace(a.namespace);
   await ipExecutor().apply(ns, [{ op: 'route.flush', table, family: a.family ?? 4 }]);
 }
 
@@ -168,7 +152,7 @@ export async function setDefaultGateway(
   },
 ): Promise<void> {
   const route = routeSpec({ ...a, to: 'default' });
-  const ns = where(a.namespace);
+  const ns = existingNamespace(a.namespace);
   const current = await getDefaultGateways({ ...a, family: route.family ?? 4 });
   const ops: IpOp[] = [];
   for (const g of current) {
@@ -199,7 +183,7 @@ export async function getDefaultGateways(a: GatewayArgs = {}): Promise<RouteInfo
 export async function deleteDefaultGateway(a: GatewayArgs = {}): Promise<number> {
   const family = a.family ?? 4;
   const table = tableId(a.table ?? 'main');
-  const ns = where(a.namespace);
+  const ns = existingNamespace(a.namespace);
   const current = await getDefaultGateways({ ...a, table, family });
   if (current.length === 0) return 0;
   const ops: IpOp[] = current.map((g) => ({

@@ -1,18 +1,9 @@
 import { InvalidInputError } from '../errors.js';
 import { ipExecutor } from './batch.js';
-import { NamespaceNotFoundError, ObjectExistsError, ObjectNotFoundError } from './errors.js';
-import { namespaceExists } from './namespaces.js';
+import { ObjectExistsError, ObjectNotFoundError } from './errors.js';
+import { existingNamespace } from './namespaces.js';
 import type { RuleSpec } from './ops.js';
-import {
-  cidr,
-  deviceName,
-  familyOf,
-  intIn,
-  type NamespaceName,
-  namespaceName,
-  type TableId,
-  tableId,
-} from './types.js';
+import { cidr, deviceName, familyOf, intIn, type TableId, tableId } from './types.js';
 
 /** A policy rule as given by a caller: a selector (`from` and/or `to`, or `iif`) and a table. */
 export interface RuleArgs {
@@ -37,12 +28,6 @@ export interface RuleInfo {
   readonly table: TableId | string;
   readonly fwmark: string | null;
   readonly type: string;
-}
-
-function where(n: string | null | undefined): NamespaceName | null {
-  const ns = n === null || n === undefined ? null : namespaceName(n);
-  if (ns && !namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
-  return ns;
 }
 
 /** Validates a rule; pure apart from throwing. @throws {InvalidInputError} */
@@ -74,7 +59,7 @@ function addHostPrefix(ip: string): string {
  */
 export async function addRule(a: RuleArgs): Promise<boolean> {
   const rule = ruleSpec(a);
-  const ns = where(a.namespace);
+  const ns = existingNamespace(a.namespace);
   try {
     await ipExecutor().apply(ns, [{ op: 'rule.add', rule, family: rule.family ?? 4 }]);
     return true;
@@ -87,7 +72,7 @@ export async function addRule(a: RuleArgs): Promise<boolean> {
 /** Deletes a rule; an absent one is success. @returns true if it was there */
 export async function deleteRule(a: RuleArgs): Promise<boolean> {
   const rule = ruleSpec(a);
-  const ns = where(a.namespace);
+  const ns = existingNamespace(a.namespace);
   try {
     await ipExecutor().apply(ns, [{ op: 'rule.del', rule, family: rule.family ?? 4 }]);
     return true;
@@ -100,7 +85,7 @@ export async function deleteRule(a: RuleArgs): Promise<boolean> {
 /** Lists the rules of one family (IPv4 unless said). */
 export async function listRules(a: { readonly namespace?: string | null; readonly family?: 4 | 6 } = {}) {
   const family = a.family ?? 4;
-  const ns = where(a.namespace);
+  const ns = existingNamespace(a.namespace);
   const [r] = await ipExecutor().apply(ns, [{ op: 'rule.show', family }]);
   return parseRules(r?.output, family);
 }
