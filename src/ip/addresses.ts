@@ -2,8 +2,7 @@ import { InvalidInputError } from '../errors.js';
 import { ipExecutor } from './batch.js';
 import { ObjectNotFoundError } from './errors.js';
 import { existingNamespace } from './namespaces.js';
-import type { RouteScope } from './ops.js';
-import { type Cidr, cidr, type DeviceName, deviceName, type NamespaceName } from './types.js';
+import { type Cidr, cidr, type DeviceName, deviceName, type NamespaceName, routeScope } from './types.js';
 
 /** One address as read back from the kernel. */
 export interface AddressInfo {
@@ -33,14 +32,6 @@ function place(a: OnDevice): { ns: NamespaceName | null; dev: DeviceName } {
   return { ns: existingNamespace(a.namespace), dev };
 }
 
-function scopeOf(value: string | undefined): RouteScope | undefined {
-  if (value === undefined) return undefined;
-  if (value !== 'global' && value !== 'link' && value !== 'host') {
-    throw new InvalidInputError(`scope: "${value}" is not global, link or host`, 'scope');
-  }
-  return value;
-}
-
 /**
  * Adds an address. An IPv4 address gets its broadcast computed from the prefix (a /32 is its own).
  *
@@ -48,7 +39,7 @@ function scopeOf(value: string | undefined): RouteScope | undefined {
  */
 export async function addAddress(a: OnDevice & { readonly cidr: string; readonly scope?: string }) {
   const c = cidr(a.cidr, 'cidr');
-  const scope = scopeOf(a.scope);
+  const scope = a.scope === undefined ? undefined : routeScope(a.scope);
   const { ns, dev } = place(a);
   await ipExecutor().apply(ns, [{ op: 'addr.add', cidr: c, dev, ...(scope ? { scope } : {}) }]);
 }

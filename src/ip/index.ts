@@ -129,6 +129,7 @@ export {
   mtu,
   type NamespaceName,
   namespaceName,
+  routeScope,
   splitCidr,
   type TableId,
   tableId,

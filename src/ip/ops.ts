@@ -1,8 +1,17 @@
-import type { Cidr, DeviceName, IpAddress, LinkGroup, Mac, Mtu, NamespaceName, TableId } from './types.js';
+import type {
+  Cidr,
+  DeviceName,
+  IpAddress,
+  LinkGroup,
+  Mac,
+  Mtu,
+  NamespaceName,
+  RouteScope,
+  TableId,
+} from './types.js';
 import { familyOf, ipv4Broadcast } from './types.js';
 
-/** Route scope, as `ip route` spells it. */
-export type RouteScope = 'global' | 'link' | 'host';
+export type { RouteScope } from './types.js';
 
 /** A route. `to` is a CIDR or `default` (with `family` saying which default). */
 export interface RouteSpec {

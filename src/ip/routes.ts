@@ -3,7 +3,7 @@ import { ipExecutor } from './batch.js';
 import { ObjectNotFoundError } from './errors.js';
 import { existingNamespace } from './namespaces.js';
 import type { IpOp, RouteScope, RouteSpec } from './ops.js';
-import { cidr, deviceName, familyOf, intIn, ipAddress, type TableId, tableId } from './types.js';
+import { cidr, deviceName, familyOf, intIn, ipAddress, routeScope, type TableId, tableId } from './types.js';
 
 /** A route as given by a caller; every field is validated. */
 export interface RouteArgs {
@@ -45,9 +45,6 @@ export function routeSpec(a: RouteArgs): RouteSpec {
   if (via && familyOf(via) !== family) {
     throw new InvalidInputError(`via: "${via}" is not in the same family as "${a.to}"`, 'via');
   }
-  if (a.scope !== undefined && !['global', 'link', 'host'].includes(a.scope)) {
-    throw new InvalidInputError(`scope: "${a.scope}" is not global, link or host`, 'scope');
-  }
   return {
     to,
     family,
@@ -55,7 +52,7 @@ export function routeSpec(a: RouteArgs): RouteSpec {
     ...(a.dev !== undefined ? { dev: deviceName(a.dev, 'dev') } : {}),
     ...(a.metric !== undefined ? { metric: intIn(a.metric, 0, 0xffffffff, 'metric') } : {}),
     ...(a.table !== undefined ? { table: tableId(a.table) } : {}),
-    ...(a.scope ? { scope: a.scope } : {}),
+    ...(a.scope !== undefined ? { scope: routeScope(a.scope) } : {}),
     ...(a.onlink ? { onlink: true } : {}),
     ...(a.src !== undefined ? { src: ipAddress(a.src, 'src') } : {}),
   };

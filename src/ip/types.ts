@@ -175,6 +175,21 @@ export function linkGroup(value: number, where = 'link group'): LinkGroup {
   return value as LinkGroup;
 }
 
+/** Route or address scope, as `ip` spells it. */
+export type RouteScope = 'global' | 'link' | 'host';
+
+/**
+ * Validates a route or address scope: `global`, `link` or `host`.
+ *
+ * @throws {InvalidInputError} naming the value and `where`
+ */
+export function routeScope(value: string, where = 'scope'): RouteScope {
+  if (value !== 'global' && value !== 'link' && value !== 'host') {
+    fail(where, value, 'is not global, link or host');
+  }
+  return value;
+}
+
 /**
  * Validates an integer in `[min, max]` (metrics, priorities, VNIs, ports).
  *

@@ -10,6 +10,7 @@ import {
   mac,
   mtu,
   namespaceName,
+  routeScope,
   routeSpec,
   ruleSpec,
   tableId,
@@ -146,4 +147,15 @@ test('neighbour lines: replace with nud permanent, flush leaves permanent entrie
     batchLine({ op: 'neigh.del', address: ipAddress('fd00::9'), dev: d('x') }),
     'neigh flush to fd00::9 dev x nud all',
   );
+});
+
+test('a scope is global, link or host for routes and addresses alike; anything else is refused', () => {
+  for (const s of ['global', 'link', 'host']) assert.equal(routeScope(s), s);
+  for (const bad of ['site', 'Global', '', 'link host']) {
+    assert.throws(() => routeScope(bad), /is not global, link or host/);
+    assert.throws(
+      () => routeSpec({ to: '10.0.0.0/8', scope: bad as 'link' }),
+      /scope: .* is not global, link or host/,
+    );
+  }
 });
