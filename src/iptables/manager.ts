@@ -234,7 +234,7 @@ export class IptablesManager {
     const text = restoreText(this.diff(family, saved, pending));
     // Taken with the diff, before the restore awaits: edits made meanwhile were not sent.
     const believed = this.believedState(family);
-    if (text !== '') await this.executor.restore(this.namespace, family, text);
+    if (text !== '') await this.restore(family, text);
     // Only what iptables accepted may teach the next apply how iptables prints it.
     for (const [k, v] of pending) this.lastSent.set(k, v);
     this.believed.set(family, believed);
@@ -260,7 +260,7 @@ export class IptablesManager {
     // What is sent is the model now: edits made while the restore runs belong to the next apply.
     const sent = this.sentRules(family);
     try {
-      await this.executor.restore(this.namespace, family, text);
+      await this.restore(family, text);
     } catch (e) {
       if (e instanceof IptablesRestoreError) return null;
       throw e;
@@ -268,6 +268,21 @@ export class IptablesManager {
     this.believed.set(family, next);
     for (const [k, v] of sent) this.lastSent.set(k, v);
     return text;
+  }
+
+  /**
+   * One iptables-restore. When it fails, what was last sent no longer describes the kernel (blocks of
+   * tables before the failing one were committed), so nothing is learned from it: comparing it with
+   * a chain that now holds a newer rule with the same target would take that rule as iptables'
+   * printed form of the older one.
+   */
+  private async restore(family: Family, text: string): Promise<void> {
+    try {
+      await this.executor.restore(this.namespace, family, text);
+    } catch (e) {
+      for (const k of [...this.lastSent.keys()]) if (k.startsWith(`${family}/`)) this.lastSent.delete(k);
+      throw e;
+    }
   }
 
   /** What the kernel holds of this family's owned chains once the model is applied. */

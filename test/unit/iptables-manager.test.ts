@@ -230,6 +230,28 @@ test('a batch refused in its second table says the first table was committed, an
   assert.equal((await m.apply()).operations, 0, 'the committed filter block is read back, not sent again');
 });
 
+test('a batch committed only in part teaches no canonical form: the model can go back', async (t) => {
+  forgetLearned();
+  t.after(forgetLearned); // the learned forms are process-wide: a wrong one would mislead later tests
+  const fake = new FakeIptables();
+  const m = manager(fake, 'tn', ['filter', 'nat']);
+  const f = m.table('filter');
+  f.addChain('a');
+  f.addRule('a', '-s 10.0.0.1 -j ACCEPT');
+  await m.apply();
+  f.removeRule('a', '-s 10.0.0.1 -j ACCEPT');
+  f.addRule('a', '-s 10.0.0.2 -j ACCEPT'); // same target: learning must not take .2 as how .1 prints
+  m.table('nat').addRule('POSTROUTING', '-m foo --bogus -j ACCEPT');
+  await assert.rejects(m.apply(), IptablesRestoreError); // filter committed, nat refused
+  m.table('nat').removeRule('POSTROUTING', '-m foo --bogus -j ACCEPT');
+  await m.apply();
+  f.removeRule('a', '-s 10.0.0.2 -j ACCEPT');
+  f.addRule('a', '-s 10.0.0.1 -j ACCEPT');
+  await m.apply();
+  assert.match(await fake.save('ns1', 'ipv4'), /-A tn-a -s 10\.0\.0\.1\/32 -j ACCEPT/);
+  assert.equal((await m.apply({ verify: true })).operations, 0);
+});
+
 test('parseRestoreError reads the three ways iptables-restore names a line', () => {
   const input = '*filter\n-A a -j ACCEPT\n-A a -j NOPE\nCOMMIT\n';
   assert.deepEqual(
