@@ -19,6 +19,7 @@ export class Daemon {
   private constructor(
     private readonly pidfile: Pidfile,
     private readonly onSignal: () => void,
+    private readonly onExit: () => void,
   ) {}
 
   /**
@@ -44,7 +45,7 @@ export class Daemon {
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
-    return new Daemon(pidfile, onSignal);
+    return new Daemon(pidfile, onSignal, onExit);
   }
 
   /** The PID written to the pidfile. */
@@ -52,10 +53,11 @@ export class Daemon {
     return this.pidfile.pid;
   }
 
-  /** Releases the pidfile and removes the signal handlers without exiting. */
+  /** Releases the pidfile and removes the signal and exit handlers without exiting. */
   release(): void {
     process.off('SIGTERM', this.onSignal);
     process.off('SIGINT', this.onSignal);
+    process.off('exit', this.onExit);
     this.pidfile.releaseSync();
   }
 }

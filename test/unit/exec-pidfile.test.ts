@@ -6,6 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { Daemon } from '../../src/exec/daemon.js';
 import { AlreadyRunningError, Pidfile } from '../../src/exec/pidfile.js';
 import { waitFor } from '../../src/exec/proc.js';
 
@@ -67,4 +68,17 @@ test('a second daemon with the same pidfile fails with "already running"; SIGTER
   const [firstCode] = await once(first, 'exit');
   assert.equal(firstCode, 0);
   assert.ok(await waitFor(async () => !existsSync(path), 2000), 'pidfile removed on exit');
+});
+
+test('Daemon.release removes the pidfile and every process handler it installed', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'd.pid');
+  const count = () => ['exit', 'SIGTERM', 'SIGINT'].map((e) => process.listenerCount(e));
+  const before = count();
+  const d = await Daemon.start({ pidfile: path });
+  assert.equal(d.pid, process.pid);
+  assert.ok(existsSync(path));
+  d.release();
+  assert.equal(existsSync(path), false);
+  assert.deepEqual(count(), before, 'no exit or signal listener is left behind');
 });
