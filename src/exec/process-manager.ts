@@ -121,10 +121,15 @@ export class ProcessManager {
   async reload(): Promise<void> {
     const pid = await this.pid();
     if (pid !== null && (await isLiveWithMarker(pid, this.opts.uuid))) {
-      process.kill(pid, this.opts.reloadSignal ?? 'SIGHUP');
-    } else {
-      await this.enable();
+      try {
+        process.kill(pid, this.opts.reloadSignal ?? 'SIGHUP');
+        return;
+      } catch (e) {
+        // Exited between the check and the signal: start it, as for any inactive process.
+        if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+      }
     }
+    await this.enable();
   }
 
   /**
