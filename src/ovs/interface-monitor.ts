@@ -44,6 +44,7 @@ function toEvent(uuid: string, row: OvsdbRow): InterfaceEvent {
  */
 export class InterfaceMonitor {
   private monitor: Monitor | null = null;
+  private starting: Promise<void> | null = null;
   private events: InterfaceEvents = { added: [], removed: [], modified: [] };
   private readonly known = new Map<string, InterfaceEvent>();
   private waiters: (() => void)[] = [];
@@ -51,16 +52,26 @@ export class InterfaceMonitor {
   /** @param client a connected client; the monitor survives its reconnects */
   constructor(private readonly client: OvsdbClient) {}
 
-  /** Starts watching; resolves once the initial rows are in as added events. Idempotent. */
-  async start(): Promise<void> {
-    if (this.monitor) return;
-    this.monitor = await this.client.monitor({ Interface: { columns: COLUMNS } }, (u, initial) =>
-      this.onUpdate(u, initial),
-    );
+  /**
+   * Starts watching; resolves once the initial rows are in as added events. Idempotent: calls made
+   * while it starts share the one monitor.
+   */
+  start(): Promise<void> {
+    if (this.monitor) return Promise.resolve();
+    this.starting ??= this.client
+      .monitor({ Interface: { columns: COLUMNS } }, (u, initial) => this.onUpdate(u, initial))
+      .then((m) => {
+        this.monitor = m;
+      })
+      .finally(() => {
+        this.starting = null;
+      });
+    return this.starting;
   }
 
-  /** Stops watching (idempotent); collected events stay until read. */
+  /** Stops watching (idempotent; waits for a start in progress); collected events stay until read. */
   async stop(): Promise<void> {
+    await this.starting?.catch(() => {});
     const m = this.monitor;
     this.monitor = null;
     await m?.cancel();

@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { InterfaceMonitor } from '../../src/ovs/interface-monitor.js';
 import { OvsdbClient } from '../../src/ovs/ovsdb/client.js';
 import { OvsdbTimedOutError } from '../../src/ovs/ovsdb/errors.js';
 import { JsonSplitter } from '../../src/ovs/ovsdb/framing.js';
@@ -109,4 +110,28 @@ test('waitForCurCfg longer than the request timeout is answered by the server, a
   const client = await OvsdbClient.connect({ socketPath: server.path, requestTimeoutMs: 100 });
   t.after(() => client.close());
   await assert.rejects(client.waitForCurCfg(5, 300), OvsdbTimedOutError);
+});
+
+test('InterfaceMonitor: concurrent starts make one monitor, and stop() during the start cancels it', async (t) => {
+  const methods: string[] = [];
+  const server = new FakeServer((m, s) => {
+    methods.push(m.method);
+    reply(s, m.id, {});
+  });
+  await server.listen();
+  t.after(() => server.stop());
+  const client = await OvsdbClient.connect({ socketPath: server.path, requestTimeoutMs: 2000 });
+  t.after(() => client.close());
+  const mon = new InterfaceMonitor(client);
+  await Promise.all([mon.start(), mon.start()]);
+  assert.deepEqual(methods, ['monitor']);
+  const starting = mon.start();
+  await mon.stop();
+  await starting;
+  const late = new InterfaceMonitor(client);
+  const lateStart = late.start();
+  await late.stop();
+  await lateStart;
+  assert.equal(late.active, false, 'a stop during the start wins');
+  assert.deepEqual(methods, ['monitor', 'monitor_cancel', 'monitor', 'monitor_cancel']);
 });
