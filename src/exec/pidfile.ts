@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { TenantnetError } from '../errors.js';
 import { readCmdline } from './proc.js';
@@ -72,8 +72,26 @@ export class Pidfile {
         if (holder !== null && holder !== pid && (await isHolder(holder))) {
           throw new AlreadyRunningError(path, holder);
         }
-        // Stale (dead holder, unreadable content, or our own PID): remove it and try again.
-        await rm(path, { force: true });
+        // Stale (dead holder, unreadable content, or our own PID). A plain rm could remove the
+        // pidfile a competitor has just taken over in our place, and then both would hold it. So
+        // the file is moved aside (atomic) and removed only if it is the one judged stale.
+        const aside = `${tmp}.stale`;
+        try {
+          await rename(path, aside);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue;
+          throw e;
+        }
+        const moved = await readPidfile(aside);
+        if (moved !== holder) {
+          await link(aside, path).catch(() => {}); // give the competitor its pidfile back
+          await rm(aside, { force: true });
+          if (moved !== null && moved !== pid && (await isHolder(moved))) {
+            throw new AlreadyRunningError(path, moved);
+          }
+          continue;
+        }
+        await rm(aside, { force: true });
       }
       throw new TenantnetError(`could not take pidfile ${path}: another process keeps recreating it`);
     } finally {

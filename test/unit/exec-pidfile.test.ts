@@ -82,3 +82,31 @@ test('Daemon.release removes the pidfile and every process handler it installed'
   assert.equal(existsSync(path), false);
   assert.deepEqual(count(), before, 'no exit or signal listener is left behind');
 });
+
+test('taking over a stale pidfile never removes the one a competitor took over first', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'race.pid');
+  const competitor = spawn('sleep', ['30']);
+  t.after(() => competitor.kill('SIGKILL'));
+  await once(competitor, 'spawn');
+  await writeFile(path, '999999999\n'); // stale: a dead PID
+  let first = true;
+  const isHolder = async (p: number) => {
+    if (first) {
+      // While this caller judges the stale file, the competitor removes it and takes the name.
+      first = false;
+      await rm(path);
+      await writeFile(path, `${competitor.pid}\n`);
+      return false;
+    }
+    return p === competitor.pid;
+  };
+  const e = await Pidfile.acquire(path, process.pid, isHolder).catch((x) => x);
+  assert.ok(e instanceof AlreadyRunningError, String(e));
+  assert.equal(e.pid, competitor.pid);
+  assert.equal(
+    (await readFile(path, 'utf8')).trim(),
+    String(competitor.pid),
+    "the competitor's pidfile stays",
+  );
+});
