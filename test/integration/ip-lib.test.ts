@@ -249,6 +249,10 @@ test('a killed coprocess fails in-flight requests cleanly and is restarted', roo
   const inflight = batch.settle(Array.from({ length: 100 }, () => ({ op: 'link.show', name: x }) as ip.IpOp));
   process.kill(pid!, 'SIGKILL');
   const results = await inflight;
+  assert.ok(
+    results.some((r) => r.status === 'rejected'),
+    'some requests were in flight when ip was killed',
+  );
   for (const r of results) {
     if (r.status === 'rejected') assert.ok(r.reason instanceof ip.IpProcessExitedError, String(r.reason));
   }

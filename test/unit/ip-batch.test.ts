@@ -243,10 +243,14 @@ test('a killed coprocess fails its in-flight requests and is restarted on the ne
   const lo = deviceName('lo');
   await batch.apply([{ op: 'link.show', name: lo }]);
   const pid = batch.pid;
-  const inflight = batch.settle(Array.from({ length: 50 }, () => ({ op: 'link.show', name: lo }) as IpOp));
+  const inflight = batch.settle(Array.from({ length: 1000 }, () => ({ op: 'link.show', name: lo }) as IpOp));
+  // settle() writes its lines a microtask later; a kill before that hits nobody and the test would
+  // prove nothing (every request would go to the next child and succeed).
+  await new Promise((r) => setImmediate(r));
   await batch.kill('SIGKILL');
   const results = await inflight;
   const failed = results.filter((r) => r.status === 'rejected');
+  assert.ok(failed.length > 0, 'some requests were in flight when ip was killed');
   for (const r of failed) assert.ok(r.status === 'rejected' && r.reason instanceof IpProcessExitedError);
   await batch.apply([{ op: 'link.show', name: lo }]);
   assert.notEqual(batch.pid, pid);
