@@ -43,6 +43,10 @@ export function failedToEnterNamespace(o: Pick<ProcessOutcome, 'stderr'>): boole
   return /^nsenter: (cannot open|reassociate to namespace)/m.test(o.stderr);
 }
 
+function programMissingInNamespace(o: Pick<ProcessOutcome, 'stderr'>, program: string): boolean {
+  return o.stderr.split('\n').includes(`nsenter: failed to execute ${program}: No such file or directory`);
+}
+
 /** The outcome of a successful {@link run}. */
 export interface RunResult extends ProcessOutcome {
   readonly exitCode: number | null;
@@ -69,7 +73,7 @@ export function buildArgv(argv: readonly string[], opts: RunOptions = {}): strin
  * Runs one command, never through a shell, and collects its output.
  *
  * @returns the outcome when the exit code is 0 or in `extraOkCodes` (or always, with `check: false`)
- * @throws {CommandNotFoundError} when the program does not exist
+ * @throws {CommandNotFoundError} when the program does not exist (also inside a namespace)
  * @throws {ProcessError} on any other exit code, a signal, or the timeout
  */
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
@@ -124,6 +128,11 @@ export function run(argv: readonly string[], opts: RunOptions = {}): Promise<Run
         stderr: Buffer.concat(err).toString('utf8'),
         timedOut,
       };
+      // In a namespace the program is exec'd by nsenter, which reports a missing one as exit 127.
+      if (opts.namespace && code === 127 && programMissingInNamespace(outcome, argv[0]!)) {
+        reject(new CommandNotFoundError(argv[0]!, full));
+        return;
+      }
       const ok =
         !timedOut &&
         code !== null &&

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { CommandNotFoundError } from '../../src/exec/process-error.js';
 import { ProcessManager } from '../../src/exec/process-manager.js';
 import { run } from '../../src/exec/run.js';
 import { rootOnly } from '../helpers/root.js';
@@ -40,3 +41,18 @@ test('ProcessManager runs a service inside a namespace and stops it', rootOnly, 
   assert.equal(await kept.disable(), true);
   assert.equal(await kept.active(), false);
 });
+
+test(
+  'a program missing inside a namespace is CommandNotFoundError, as it is outside',
+  rootOnly,
+  async (t) => {
+    const sb = sandbox(t);
+    const ns = await sb.namespace('nf');
+    const e = await run(['tenantnet-no-such-binary', 'x'], { namespace: ns }).catch((x) => x);
+    assert.ok(e instanceof CommandNotFoundError, String(e));
+    assert.equal(e.command, 'tenantnet-no-such-binary');
+    // A program that exists but fails with 127 itself stays a ProcessError.
+    const own = await run(['sh', '-c', 'exit 127'], { namespace: ns, check: false });
+    assert.equal(own.exitCode, 127);
+  },
+);
