@@ -121,11 +121,17 @@ export class Coproc extends EventEmitter {
    *
    * @throws {CoprocExitedError} if the child dies before the response is complete
    * @throws {CoprocTimeoutError} if the request timeout passes
+   * @throws whatever `build` throws (as a rejection; nothing is written)
    */
   request<T>(build: (ctx: ExchangeContext) => Exchange<T>): Promise<T> {
     if (this.closed) return Promise.reject(new TenantnetError('coprocess is closed'));
     const session = this.ensureSession();
-    const exchange = build({ firstLine: session.lines + 1, generation: this.generations });
+    let exchange: Exchange<T>;
+    try {
+      exchange = build({ firstLine: session.lines + 1, generation: this.generations });
+    } catch (e) {
+      return Promise.reject(e); // a promise API fails by rejecting, never by throwing
+    }
     session.lines += countLines(exchange.write);
     return new Promise<T>((resolve, reject) => {
       session.pending.push({ exchange, resolve: resolve as (v: unknown) => void, reject });

@@ -145,3 +145,16 @@ test("a dying child's error carries its own last output, not its successor's", a
   await c.kill();
   await assert.rejects(next, CoprocExitedError);
 });
+
+test('a request whose build throws is rejected, never thrown, and the child keeps serving', async (t) => {
+  const c = new Coproc(ECHO, { root: false });
+  t.after(() => c.close());
+  let pending: Promise<unknown> | undefined;
+  assert.doesNotThrow(() => {
+    pending = c.request(() => {
+      throw new Error('cannot frame this');
+    });
+  });
+  await assert.rejects(pending!, /cannot frame this/);
+  assert.equal(await c.request(echo('still here')), 'still here');
+});
