@@ -19,8 +19,10 @@ async function setup(t: TestContext): Promise<{ dir: string; uuid: string }> {
   const dir = await mkdtemp(join(tmpdir(), 'tn-pm-'));
   const uuid = `tn-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   t.after(async () => {
-    // Belt and braces: kill anything of this test that is still alive.
-    for (const m of [new ProcessManager({ uuid, pidsDir: dir, command: service(uuid) })]) await m.disable();
+    // Belt and braces: kill anything of this test that is still alive (each service kind used here).
+    for (const svc of ['process', 'svc']) {
+      await new ProcessManager({ uuid, service: svc, pidsDir: dir, command: service(uuid) }).disable();
+    }
     await rm(dir, { recursive: true, force: true });
   });
   return { dir, uuid };
