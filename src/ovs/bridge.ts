@@ -140,11 +140,18 @@ export class OvsBridge {
    * unless `mayExist` is false, when they make the call fail before anything changes. Returns the
    * names added.
    *
-   * @throws {InvalidInputError} for a bad spec or an existing port with `mayExist: false`
+   * @throws {InvalidInputError} for a bad spec, a name given twice, or an existing port with `mayExist: false`
    * @throws {OvsdbError} when the bridge does not exist or the server refuses
    */
   async addPorts(specs: readonly PortSpec[], opts: { mayExist?: boolean } = {}): Promise<string[]> {
-    for (const [i, s] of specs.entries()) validatePortSpec(s, `ports[${i}]`);
+    const names = new Set<string>();
+    for (const [i, s] of specs.entries()) {
+      validatePortSpec(s, `ports[${i}]`);
+      // Two inserts of one name would fail the whole transaction on the server's unique index.
+      if (names.has(s.name))
+        throw new InvalidInputError(`ports[${i}]: port "${s.name}" is given twice`, 'port name');
+      names.add(s.name);
+    }
     const existing = new Set((await this.ovs.select('Port', [], ['name'])).map((r) => String(r.name)));
     const fresh = specs.filter((s) => !existing.has(s.name));
     if (opts.mayExist === false && fresh.length < specs.length) {

@@ -184,5 +184,7 @@ test('bad input changes nothing: missing bridge, bad names, bad tags', rootOnly,
     br.addVifPorts([{ name: env.ovs.name('b1'), ifaceId: 'x', mac: 'nope' }]),
     InvalidInputError,
   );
+  const twice = { name: env.ovs.name('b2'), type: 'internal' as const };
+  await assert.rejects(br.addPorts([twice, twice]), /given twice/);
   assert.equal(await env.ovs.vsctl(['show']), before);
 });
