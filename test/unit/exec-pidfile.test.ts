@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { replaceFileAtomic } from '../../src/exec/atomic-file.js';
 import { Daemon } from '../../src/exec/daemon.js';
 import { AlreadyRunningError, Pidfile } from '../../src/exec/pidfile.js';
 import { waitFor } from '../../src/exec/proc.js';
@@ -109,4 +110,16 @@ test('taking over a stale pidfile never removes the one a competitor took over f
     String(competitor.pid),
     "the competitor's pidfile stays",
   );
+});
+
+test('replaceFileAtomic creates the directory, replaces the content whole, and leaves no temporary file', async (t) => {
+  const dir = await tempDir(t);
+  const path = join(dir, 'conf', 'hosts');
+  await replaceFileAtomic(path, 'one\n');
+  assert.equal(await readFile(path, 'utf8'), 'one\n');
+  assert.equal((await stat(path)).mode & 0o777, 0o644);
+  await replaceFileAtomic(path, Buffer.from('two\n'), 0o600);
+  assert.equal(await readFile(path, 'utf8'), 'two\n');
+  assert.equal((await stat(path)).mode & 0o777, 0o600);
+  assert.deepEqual(await readdir(join(dir, 'conf')), ['hosts']);
 });
