@@ -262,6 +262,9 @@ export class IptablesManager {
     try {
       await this.restore(family, text);
     } catch (e) {
+      // Whatever failed (a refusal, a timeout that may have come after the commit), the kernel is
+      // no longer known: the next apply reads it, so inserts are never sent twice.
+      this.believed.delete(family);
       if (e instanceof IptablesRestoreError) return null;
       throw e;
     }

@@ -252,6 +252,28 @@ test('a batch committed only in part teaches no canonical form: the model can go
   assert.equal((await m.apply({ verify: true })).operations, 0);
 });
 
+test('a fast batch that fails otherwise (a timeout after the commit) is not sent again blind', async () => {
+  const fake = new FakeIptables();
+  const m = manager(fake);
+  const f = m.table('filter');
+  f.addChain('a');
+  await m.apply();
+  const restore = fake.restore.bind(fake);
+  let timeOut = true;
+  fake.restore = async (ns, family, input) => {
+    await restore(ns, family, input);
+    if (timeOut) {
+      timeOut = false;
+      throw new Error('iptables-restore timed out'); // after iptables committed
+    }
+  };
+  f.addRule('a', '-s 10.0.0.1 -j ACCEPT');
+  await assert.rejects(m.apply(), /timed out/);
+  await m.apply();
+  const kernel = await fake.save('ns1', 'ipv4');
+  assert.equal(kernel.match(/-A tn-a -s 10\.0\.0\.1\/32 -j ACCEPT/g)?.length, 1, kernel);
+});
+
 test('parseRestoreError reads the three ways iptables-restore names a line', () => {
   const input = '*filter\n-A a -j ACCEPT\n-A a -j NOPE\nCOMMIT\n';
   assert.deepEqual(
