@@ -39,10 +39,13 @@ export interface TableDiff {
   readonly lines: string[];
 }
 
-// Longest common subsequence as index pairs. Common head and tail are matched first so that the
-// quadratic table only covers the part that changed; a huge changed middle falls back to a
-// greedy in-order match (correct, perhaps not minimal).
-function lcs(a: readonly string[], b: readonly string[]): [number, number][] {
+/**
+ * A longest common subsequence of two rule lists as index pairs (the rules a change keeps in
+ * place). Common head and tail are matched first so that the quadratic table only covers the part
+ * that changed (an unchanged chain costs one pass); a huge changed middle falls back to a greedy
+ * in-order match (correct, perhaps not minimal). Pure.
+ */
+export function lcs(a: readonly string[], b: readonly string[]): [number, number][] {
   const pairs: [number, number][] = [];
   let s = 0;
   while (s < a.length && s < b.length && a[s] === b[s]) {

@@ -1,3 +1,5 @@
+import { lcs } from './diff.js';
+
 /**
  * The incremental fast path: what a manager believes one family's kernel tables hold after its last
  * successful apply, and the restore text that turns that into a new model without reading the
@@ -17,26 +19,6 @@ export interface BelievedState {
   readonly owned: ReadonlyMap<string, ReadonlyMap<string, readonly string[]>>;
   /** Everything of ours outside owned chains (marked rules, ensured chains), as one comparable string. */
   readonly others: string;
-}
-
-// Index pairs of a longest common subsequence (the rules a change keeps in place).
-function keptPairs(a: readonly string[], b: readonly string[]): [number, number][] {
-  const n = a.length;
-  const m = b.length;
-  // Chains are short (tens of rules) and a change touches few: the quadratic table is cheap.
-  const len: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      len[i]![j] = a[i] === b[j] ? len[i + 1]![j + 1]! + 1 : Math.max(len[i + 1]![j]!, len[i]![j + 1]!);
-    }
-  }
-  const pairs: [number, number][] = [];
-  for (let i = 0, j = 0; i < n && j < m; ) {
-    if (a[i] === b[j]) pairs.push([i++, j++]);
-    else if (len[i + 1]![j]! >= len[i]![j + 1]!) i++;
-    else j++;
-  }
-  return pairs;
 }
 
 /**
@@ -62,7 +44,7 @@ export function fastPathLines(prev: BelievedState, next: BelievedState): Map<str
       const had = before.get(chain);
       if (!had) declare.push(`:${chain} - [0:0]`);
       const current = had ?? [];
-      const pairs = keptPairs(current, want);
+      const pairs = lcs(current, want);
       const keptOld = new Set(pairs.map(([i]) => i));
       const keptNew = new Set(pairs.map(([, j]) => j));
       for (let i = 0; i < current.length; i++) {
