@@ -1,6 +1,7 @@
 import { isIP, isIPv6 } from 'node:net';
 import { InvalidInputError } from '../errors.js';
 import { run } from '../exec/run.js';
+import { vanishedError } from './executor.js';
 
 /** Options shared by the conntrack helpers. */
 export interface ConntrackOptions {
@@ -46,14 +47,19 @@ function deletedCount(stderr: string): number {
   return Number(/(\d+) flow entries have been deleted/.exec(stderr)?.[1] ?? 0);
 }
 
+// One conntrack command; exit 1 (no entry matched) is success; a vanished namespace is
+// NamespaceNotFoundError, as for iptables and ipset.
+async function conntrack(args: readonly string[], namespace: string | null) {
+  try {
+    return await run(['conntrack', ...args], { namespace, extraOkCodes: [1], timeoutMs: 30_000 });
+  } catch (e) {
+    throw vanishedError(e, namespace) ?? e;
+  }
+}
+
 async function del(args: readonly string[], opts: ConntrackOptions): Promise<number> {
   const zone = opts.zone !== undefined ? ['-w', String(checkZone(opts.zone))] : [];
-  // Exit 1 means no entry matched: for a delete that is success.
-  const r = await run(['conntrack', '-D', ...args, ...zone], {
-    namespace: opts.namespace ?? null,
-    extraOkCodes: [1],
-    timeoutMs: 30_000,
-  });
+  const r = await conntrack(['-D', ...args, ...zone], opts.namespace ?? null);
   return deletedCount(r.stderr);
 }
 
@@ -64,6 +70,7 @@ async function del(args: readonly string[], opts: ConntrackOptions): Promise<num
  *
  * @returns the number of entries deleted
  * @throws {InvalidInputError} on a bad address or zone (before anything runs)
+ * @throws {NamespaceNotFoundError} when the namespace is gone
  */
 export async function deleteConntrackByAddress(ip: string, opts: ConntrackOptions = {}): Promise<number> {
   checkAddress(ip);
@@ -119,6 +126,7 @@ export function parseConntrack(text: string): ConntrackEntry[] {
  * Lists the entries of a conntrack zone (both families).
  *
  * @throws {InvalidInputError} on a bad zone
+ * @throws {NamespaceNotFoundError} when the namespace is gone
  */
 export async function listConntrackZone(
   zone: number,
@@ -127,11 +135,7 @@ export async function listConntrackZone(
   checkZone(zone);
   const out: ConntrackEntry[] = [];
   for (const fam of ['ipv4', 'ipv6']) {
-    const r = await run(['conntrack', '-L', '-f', fam, '-w', String(zone)], {
-      namespace: opts.namespace ?? null,
-      extraOkCodes: [1],
-      timeoutMs: 30_000,
-    });
+    const r = await conntrack(['-L', '-f', fam, '-w', String(zone)], opts.namespace ?? null);
     out.push(...parseConntrack(r.stdout));
   }
   return out;

@@ -28,8 +28,13 @@ function tool(family: Family, what: 'save' | 'restore' | 'legacy-save'): string 
   return `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-${what}`;
 }
 
-function vanished(e: unknown, namespace: string | null): e is ProcessError {
-  return namespace !== null && e instanceof ProcessError && failedToEnterNamespace(e);
+/**
+ * The {@link NamespaceNotFoundError} for a command that failed because its namespace is gone, or null
+ * for any other failure. One mapping for iptables, ipset and conntrack. @internal
+ */
+export function vanishedError(e: unknown, namespace: string | null): NamespaceNotFoundError | null {
+  if (namespace === null || !(e instanceof ProcessError) || !failedToEnterNamespace(e)) return null;
+  return new NamespaceNotFoundError(namespace, e.argv.join(' '), e.stderr.trim());
 }
 
 /**
@@ -103,9 +108,7 @@ export class KernelIptablesExecutor implements IptablesExecutor {
       }
       return r.stdout;
     } catch (e) {
-      if (vanished(e, namespace))
-        throw new NamespaceNotFoundError(namespace as string, e.argv.join(' '), e.stderr.trim());
-      throw e;
+      throw vanishedError(e, namespace) ?? e;
     }
   }
 
@@ -118,8 +121,8 @@ export class KernelIptablesExecutor implements IptablesExecutor {
         timeoutMs: this.timeoutMs,
       });
     } catch (e) {
-      if (vanished(e, namespace))
-        throw new NamespaceNotFoundError(namespace as string, e.argv.join(' '), e.stderr.trim());
+      const gone = vanishedError(e, namespace);
+      if (gone) throw gone;
       if (e instanceof ProcessError && !e.timedOut) {
         const { lineNumber, reason } = parseRestoreError(e.stderr, input);
         const line = lineNumber !== null ? (input.split('\n')[lineNumber - 1] ?? null) : null;

@@ -1,9 +1,9 @@
 import { InvalidInputError } from '../errors.js';
 import { ProcessError } from '../exec/process-error.js';
-import { failedToEnterNamespace, run } from '../exec/run.js';
-import { NamespaceNotFoundError } from '../ip/errors.js';
+import { run } from '../exec/run.js';
 import { canonicalCidr } from './addresses.js';
 import { IpsetError } from './errors.js';
+import { vanishedError } from './executor.js';
 import type { Family } from './names.js';
 
 /** The kernel's limit on a set name. */
@@ -46,10 +46,7 @@ const defaultRunner: IpsetRunner = async (namespace, args, input) => {
   try {
     return (await run(['ipset', ...args], { namespace, input, timeoutMs: 30_000 })).stdout;
   } catch (e) {
-    if (namespace && e instanceof ProcessError && failedToEnterNamespace(e)) {
-      throw new NamespaceNotFoundError(namespace, `ipset ${args.join(' ')}`, e.stderr.trim());
-    }
-    throw e;
+    throw vanishedError(e, namespace) ?? e;
   }
 };
 

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { run } from '../../src/exec/run.js';
 import { NamespaceNotFoundError } from '../../src/ip/errors.js';
+import { deleteConntrackZone, listConntrackZone } from '../../src/iptables/conntrack.js';
 import { IptablesRestoreError, LegacyTablesError } from '../../src/iptables/errors.js';
+import { IpsetManager } from '../../src/iptables/ipset.js';
 import { IptablesManager } from '../../src/iptables/manager.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
@@ -188,6 +190,11 @@ test('a vanished namespace and legacy tables give clear typed errors', rootOnly,
   const sb = sandbox(t);
   const gone = new IptablesManager({ namespace: sb.ns('never'), prefix: sb.prefix, families: ['ipv4'] });
   await assert.rejects(gone.apply(), NamespaceNotFoundError);
+  // One class for a vanished namespace everywhere: ipset and conntrack too.
+  const sets = new IpsetManager({ namespace: sb.ns('never'), prefix: 'tn' });
+  await assert.rejects(sets.setMembers('x', 'ipv4', ['10.0.0.1']), NamespaceNotFoundError);
+  await assert.rejects(deleteConntrackZone(7, { namespace: sb.ns('never') }), NamespaceNotFoundError);
+  await assert.rejects(listConntrackZone(7, { namespace: sb.ns('never') }), NamespaceNotFoundError);
   const ns = await sb.namespace('l');
   await run(['iptables-legacy', '-N', 'legacychain'], { namespace: ns });
   const m = new IptablesManager({ namespace: ns, prefix: sb.prefix, families: ['ipv4'], tables: ['filter'] });
