@@ -86,7 +86,9 @@ export class ProcessManager {
     let child: ChildProcess | null = null;
     try {
       if (this.opts.mode === 'daemonizes') {
-        await run(argv, { root: false });
+        // A daemonizing command returns once it has forked; one that keeps its output open would
+        // otherwise hang enable() for good.
+        await run(argv, { root: false, timeoutMs: 30_000 });
       } else {
         const [cmd, ...args] = argv as [string, ...string[]];
         const spawned = spawn(cmd, args, { detached: true, stdio: 'ignore' });

@@ -23,6 +23,7 @@ export class ProcessMonitor extends EventEmitter {
   private readonly watched = new Map<string, ProcessManager>();
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<void> | null = null;
+  private stopped = false;
 
   /** @throws {RangeError} for an interval that is not a positive number */
   constructor(private readonly opts: ProcessMonitorOptions) {
@@ -33,6 +34,7 @@ export class ProcessMonitor extends EventEmitter {
   /** Starts watching `manager` under (uuid, service); starts the timer on first use. */
   register(manager: ProcessManager): void {
     this.watched.set(key(manager.uuid, manager.service), manager);
+    this.stopped = false;
     this.timer ??= setInterval(() => void this.check(), this.opts.intervalMs);
   }
 
@@ -54,17 +56,24 @@ export class ProcessMonitor extends EventEmitter {
     return this.checking;
   }
 
-  /** Stops the timer; kills nothing. */
-  stop(): void {
+  /**
+   * Stops watching: the timer ends, a check in progress respawns nothing more, and the returned
+   * promise resolves once that check has finished. Kills nothing. A later {@link register} starts
+   * watching again.
+   */
+  async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.checking;
   }
 
   private async checkAll(): Promise<void> {
     for (const m of [...this.watched.values()]) {
       try {
         if (await m.active()) continue;
-        if (!this.watched.has(key(m.uuid, m.service))) continue; // unregistered meanwhile
+        // Unregistered or stopped while we looked: respawning now would resurrect what the caller let go.
+        if (this.stopped || !this.watched.has(key(m.uuid, m.service))) continue;
         const action = this.opts.action ?? 'respawn';
         if (action === 'respawn') await m.enable();
         else await action(m.uuid, m.service, m);

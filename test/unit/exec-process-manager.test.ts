@@ -135,3 +135,17 @@ test('a foreground process that never becomes active is killed and its pidfile r
   const pid = started as number;
   assert.ok(await waitFor(async () => (await readCmdline(pid)).length === 0, 3000), 'the process is gone');
 });
+
+test('stop waits for a check in progress, and a stopped monitor respawns nothing', async (t) => {
+  const { dir, uuid } = await setup(t);
+  const pm = new ProcessManager({ uuid, pidsDir: dir, command: service(uuid) });
+  let respawns = 0;
+  const monitor = new ProcessMonitor({ intervalMs: 60_000 });
+  monitor.on('respawn', () => respawns++);
+  monitor.register(pm); // never enabled: dead
+  const checking = monitor.check();
+  await monitor.stop();
+  await checking;
+  assert.equal(await pm.active(), false, 'the check that was running when stop() came respawned nothing');
+  assert.equal(respawns, 0);
+});
