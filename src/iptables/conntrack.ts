@@ -7,7 +7,7 @@ import { vanishedError } from './executor.js';
 export interface ConntrackOptions {
   /** Network namespace; null or absent: the root namespace. */
   readonly namespace?: string | null;
-  /** Restrict to this conntrack zone (1-65535). */
+  /** Restrict to this conntrack zone (0-65535; 0 is the default zone). */
   readonly zone?: number;
 }
 

@@ -88,6 +88,7 @@ export class IpsetManager {
   private readonly threshold: number;
   private readonly runner: IpsetRunner;
   private readonly known = new Map<string, Set<string>>();
+  private readonly idOfName = new Map<string, string>();
 
   /** @throws {InvalidInputError} on a bad prefix */
   constructor(opts: IpsetManagerOptions) {
@@ -109,7 +110,20 @@ export class IpsetManager {
   setName(id: string, family: Family): string {
     if (!/^[A-Za-z0-9_-]+$/.test(id))
       throw new InvalidInputError(`ipset id: "${id}" is not 1+ of A-Z a-z 0-9 _ -`, 'id');
-    return `${this.prefix}${family === 'ipv4' ? '4' : '6'}-${id}`.slice(0, MAX_SET_NAME - SWAP_SUFFIX.length);
+    const name = `${this.prefix}${family === 'ipv4' ? '4' : '6'}-${id}`.slice(
+      0,
+      MAX_SET_NAME - SWAP_SUFFIX.length,
+    );
+    // Cutting to ipset's limit could give two ids one set: refuse that rather than mix their members.
+    const other = this.idOfName.get(name);
+    if (other !== undefined && other !== id) {
+      throw new InvalidInputError(
+        `ipset ids "${other}" and "${id}" both shorten to the set name "${name}" (at most ${MAX_SET_NAME - SWAP_SUFFIX.length} characters); make them differ earlier`,
+        'id',
+      );
+    }
+    this.idOfName.set(name, id);
+    return name;
   }
 
   /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { waitFor } from '../../src/exec/proc.js';
 import { CommandNotFoundError, ProcessError } from '../../src/exec/process-error.js';
 import { buildArgv, failedToEnterNamespace, run } from '../../src/exec/run.js';
 
@@ -54,13 +55,20 @@ test('a timeout kills the process and throws a timed-out ProcessError', async ()
 });
 
 test('a timeout is not held back by a grandchild that keeps the output pipe open', async () => {
+  // A duration no other process on the machine uses, so pgrep finds only this test's sleeps.
+  const secs = `20.${process.pid}${Math.floor(Math.random() * 1000)}`;
   const started = Date.now();
-  const e = await run(['sh', '-c', 'sleep 20 & sleep 20'], { timeoutMs: 200, root: false }).catch((x) => x);
+  const e = await run(['sh', '-c', `sleep ${secs} & sleep ${secs}`], { timeoutMs: 200, root: false }).catch(
+    (x) => x,
+  );
   assert.ok(e instanceof ProcessError);
   assert.equal(e.timedOut, true);
   assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms`);
-  const left = await run(['pgrep', '-f', '^sleep 20$'], { root: false, check: false });
-  assert.equal(left.stdout.trim(), '', 'the grandchild was killed too');
+  const gone = await waitFor(async () => {
+    const left = await run(['pgrep', '-f', `^sleep ${secs}$`], { root: false, check: false });
+    return left.stdout.trim() === '';
+  }, 2000);
+  assert.ok(gone, 'the grandchild was killed too');
 });
 
 test('a missing binary throws CommandNotFoundError naming it', async () => {

@@ -72,6 +72,12 @@ test('set names carry the prefix and family and leave room for the swap suffix',
   assert.equal(`${long}-n`.length, MAX_SET_NAME);
   assert.throws(() => m.setName('bad id', 'ipv4'), InvalidInputError);
   assert.throws(() => new IpsetManager({ prefix: 'bad-prefix' }), InvalidInputError);
+  assert.equal(m.setName('x'.repeat(60), 'ipv4'), long, 'the same id keeps its name');
+  assert.throws(
+    () => m.setName(`${'x'.repeat(59)}y`, 'ipv4'),
+    /both shorten to the set name/,
+    'two ids that would share one set are refused',
+  );
 });
 
 test('first use creates the set with its members in one ipset restore', async () => {
