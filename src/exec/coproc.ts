@@ -11,11 +11,17 @@ export interface Exchange<T> {
   readonly write: string;
   /**
    * Receives the child's output lines in order while this request is the oldest one pending.
-   * Return `{ done: true, value }` when the response is complete; return `undefined` to keep
-   * reading; throw to fail this request (the child is kept).
+   * Return `{ done: true, value }` when the response is complete, `{ done: true, error }` to fail
+   * this request once its whole response has been read (the child is kept), or `undefined` to
+   * keep reading. Throwing means the framing is lost: nobody knows where this response ends, so
+   * this request fails with the thrown error, the child is killed, and the others in flight fail
+   * with {@link CoprocExitedError}; the next request starts a new child.
    */
-  onLine(line: string): { done: true; value: T } | undefined;
+  onLine(line: string): ExchangeResult<T> | undefined;
 }
+
+/** The end of one response: its value, or the error it is to fail with. */
+export type ExchangeResult<T> = { done: true; value: T } | { done: true; error: Error };
 
 /** Where a request starts in the child's input: lets framing refer to input line numbers. */
 export interface ExchangeContext {
@@ -76,6 +82,8 @@ interface Session {
   lines: number;
   /** Its last output lines, for the error that reports its death. */
   readonly recent: string[];
+  /** Framing was lost: its output means nothing any more and is not delivered. */
+  lost: boolean;
 }
 
 /**
@@ -171,7 +179,7 @@ export class Coproc extends EventEmitter {
       stdio: ['pipe', 'pipe', 'pipe'],
       env: this.options.env ? { ...process.env, ...this.options.env } : process.env,
     });
-    const session: Session = { child, pending: [], lines: 0, recent: [] };
+    const session: Session = { child, pending: [], lines: 0, recent: [], lost: false };
     this.session = session;
     this.generations += 1;
     const out = new LineSplitter();
@@ -202,19 +210,22 @@ export class Coproc extends EventEmitter {
   private onLine(session: Session, line: string): void {
     remember(session, line);
     const head = session.pending[0];
-    if (!head) return; // unsolicited output: nothing waits for it
-    let result: { done: true; value: unknown } | undefined;
+    if (!head || session.lost) return; // unsolicited, or unreadable since framing was lost
+    let result: ExchangeResult<unknown> | undefined;
     try {
       result = head.exchange.onLine(line);
     } catch (e) {
+      // Framing lost: the rest of this response would be read as the next one's. Start over.
       session.pending.shift();
+      session.lost = true;
       head.reject(e as Error);
-      this.armTimer(session);
+      if (session === this.session) void this.kill('SIGKILL');
       return;
     }
     if (result) {
       session.pending.shift();
-      head.resolve(result.value);
+      if ('error' in result) head.reject(result.error);
+      else head.resolve(result.value);
       this.armTimer(session);
     }
   }

@@ -7,6 +7,7 @@ export {
   CoprocTimeoutError,
   type Exchange,
   type ExchangeContext,
+  type ExchangeResult,
 } from './coproc.js';
 export { Daemon, type DaemonOptions } from './daemon.js';
 export { LineQueue } from './line-queue.js';

@@ -59,19 +59,34 @@ test('when the child dies, every request in flight fails and the next request re
   await assert.rejects(late, CoprocExitedError);
 });
 
-test('a request that throws in onLine fails alone; the child keeps serving', async (t) => {
+test('a request whose framing reports an error fails alone, after its whole response; the child keeps serving', async (t) => {
   const c = new Coproc(ECHO, { root: false });
   t.after(() => c.close());
+  // A two-line response that the framing turns into an error once both lines are read.
   const bad = c.request(() => ({
-    write: 'oops\n',
-    onLine: () => {
-      throw new Error('framing said no');
-    },
+    write: 'oops\nend-oops\n',
+    onLine: (l) => (l === 'end-oops' ? { done: true, error: new Error('framing said no') } : undefined),
   }));
   const good = c.request(echo('fine'));
   await assert.rejects(bad, /framing said no/);
-  assert.equal(await good, 'fine');
+  assert.equal(await good, 'fine', 'the next request did not get the rest of the failed response');
   assert.equal(c.generation, 1);
+});
+
+test('a throwing onLine means the framing is lost: the child restarts and the others in flight fail', async (t) => {
+  const c = new Coproc(ECHO, { root: false });
+  t.after(() => c.close());
+  const bad = c.request(() => ({
+    write: 'oops\nmore\n',
+    onLine: () => {
+      throw new Error('cannot parse');
+    },
+  }));
+  const behind = c.request(echo('behind'));
+  await assert.rejects(bad, /cannot parse/);
+  await assert.rejects(behind, CoprocExitedError);
+  assert.equal(await c.request(echo('after')), 'after', 'a new child serves the next request');
+  assert.equal(c.generation, 2);
 });
 
 test('a request timeout fails what is in flight and restarts the child', async (t) => {
