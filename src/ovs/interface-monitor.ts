@@ -1,4 +1,5 @@
-import type { Monitor, OvsdbClient, TableUpdates } from './ovsdb/client.js';
+import type { Monitor, OvsdbClient } from './ovsdb/client.js';
+import type { TableUpdates } from './ovsdb/monitor-updates.js';
 import { mapRecord, type OvsdbRow, optional } from './ovsdb/values.js';
 
 /** An interface as an event reports it. */

@@ -1,8 +1,16 @@
 import { connect, type Socket } from 'node:net';
 import { OvsdbConnectionError, OvsdbRpcError, operationError } from './errors.js';
 import { JsonSplitter } from './framing.js';
+import {
+  decodeUpdates,
+  deliverInitial,
+  encodeRequests,
+  type MonitorHandler,
+  type MonitorRequests,
+  type MonitorState,
+} from './monitor-updates.js';
 import { encodeOperation, type Operation, type OperationResult, Transaction } from './operations.js';
-import { decodeRow, decodeValue, type OvsdbRow, type Uuid } from './values.js';
+import { decodeRow, decodeValue, type Uuid } from './values.js';
 
 /** The system ovsdb-server's socket on Debian. */
 export const DEFAULT_OVSDB_SOCKET = '/var/run/openvswitch/db.sock';
@@ -29,26 +37,6 @@ export interface TransactOptions {
   readonly waitForVswitchd?: boolean | number;
 }
 
-/** One row's change in a monitor update: `new` absent = deleted, `old` absent = inserted (or initial). */
-export interface RowUpdate {
-  /** The row before (for a modify, only the changed columns). */
-  readonly old?: OvsdbRow;
-  /** The row after (all monitored columns). */
-  readonly new?: OvsdbRow;
-}
-
-/** Table name → row uuid → change. */
-export type TableUpdates = Record<string, Record<string, RowUpdate>>;
-
-/** What a monitor watches per table: the columns (default all). */
-export type MonitorRequests = Record<string, { readonly columns?: readonly string[] }>;
-
-/**
- * Called with the initial rows (`initial` true: when the monitor starts and again after every
- * reconnect, so a consumer can resynchronise) and with every later change.
- */
-export type MonitorHandler = (updates: TableUpdates, initial: boolean) => void;
-
 /** A live monitor; survives reconnects until cancelled. */
 export interface Monitor {
   /** The JSON-RPC monitor id. */
@@ -62,14 +50,6 @@ interface Pending {
   readonly resolve: (v: unknown) => void;
   readonly reject: (e: Error) => void;
   readonly timer: NodeJS.Timeout;
-}
-
-interface MonitorState {
-  readonly id: string;
-  readonly requests: MonitorRequests;
-  readonly handler: MonitorHandler;
-  /** Updates that arrived before the initial rows were handed over (the reply resolves a microtask later). */
-  queue: TableUpdates[] | null;
 }
 
 /**
@@ -382,33 +362,4 @@ export class OvsdbClient {
     s?.destroy();
     if (s) this.onClose(s);
   }
-}
-
-function deliverInitial(m: MonitorState, initial: unknown): void {
-  const queued = m.queue ?? [];
-  m.queue = null;
-  m.handler(decodeUpdates(initial), true);
-  for (const u of queued) m.handler(u, false);
-}
-
-function encodeRequests(r: MonitorRequests): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [t, q] of Object.entries(r)) out[t] = q.columns ? { columns: q.columns } : {};
-  return out;
-}
-
-function decodeUpdates(j: unknown): TableUpdates {
-  const out: TableUpdates = {};
-  if (!j || typeof j !== 'object') return out;
-  for (const [table, rows] of Object.entries(j as Record<string, Record<string, Record<string, unknown>>>)) {
-    const t: Record<string, RowUpdate> = {};
-    for (const [id, u] of Object.entries(rows)) {
-      t[id] = {
-        ...(u.old !== undefined ? { old: decodeRow(u.old) } : {}),
-        ...(u.new !== undefined ? { new: decodeRow(u.new) } : {}),
-      };
-    }
-    out[table] = t;
-  }
-  return out;
 }

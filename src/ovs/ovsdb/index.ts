@@ -1,12 +1,8 @@
 export {
   DEFAULT_OVSDB_SOCKET,
   type Monitor,
-  type MonitorHandler,
-  type MonitorRequests,
   OvsdbClient,
   type OvsdbClientOptions,
-  type RowUpdate,
-  type TableUpdates,
   type TransactOptions,
 } from './client.js';
 export {
@@ -21,6 +17,7 @@ export {
   operationError,
 } from './errors.js';
 export { JsonSplitter } from './framing.js';
+export type { MonitorHandler, MonitorRequests, RowUpdate, TableUpdates } from './monitor-updates.js';
 export {
   byUuid,
   type Condition,
