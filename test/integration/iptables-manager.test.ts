@@ -6,6 +6,7 @@ import { deleteConntrackZone, listConntrackZone } from '../../src/iptables/connt
 import { IptablesRestoreError, LegacyTablesError } from '../../src/iptables/errors.js';
 import { IpsetManager } from '../../src/iptables/ipset.js';
 import { IptablesManager } from '../../src/iptables/manager.js';
+import { filterManager } from '../helpers/iptables.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
 
@@ -73,12 +74,7 @@ test(
   async (t) => {
     const sb = sandbox(t);
     const ns = await sb.namespace('c');
-    const m = new IptablesManager({
-      namespace: ns,
-      prefix: sb.prefix,
-      families: ['ipv4'],
-      tables: ['filter'],
-    });
+    const m = filterManager(sb, ns);
     const f = m.table('filter');
     const [a, b, c] = ['a', 'b', 'c'].map((x) => f.addChain(x));
     f.addRule('INPUT', '-j $a');
@@ -120,12 +116,7 @@ test(
     await x(['-A', 'foreign', '-j', 'RETURN']);
     await x(['-A', 'INPUT', '-s', '10.250.7.7', '-j', 'DROP']);
     await x(['-A', 'FORWARD', '-j', 'foreign']);
-    const m1 = new IptablesManager({
-      namespace: ns,
-      prefix: sb.prefix,
-      families: ['ipv4'],
-      tables: ['filter'],
-    });
+    const m1 = filterManager(sb, ns);
     const m2 = new IptablesManager({
       namespace: ns,
       prefix: `${sb.prefix}b`,
@@ -162,12 +153,7 @@ test(
   async (t) => {
     const sb = sandbox(t);
     const ns = await sb.namespace('i');
-    const m = new IptablesManager({
-      namespace: ns,
-      prefix: sb.prefix,
-      families: ['ipv4'],
-      tables: ['filter'],
-    });
+    const m = filterManager(sb, ns);
     await m.apply();
     const before = await save(ns);
     const f = m.table('filter');
@@ -197,7 +183,7 @@ test('a vanished namespace and legacy tables give clear typed errors', rootOnly,
   await assert.rejects(listConntrackZone(7, { namespace: sb.ns('never') }), NamespaceNotFoundError);
   const ns = await sb.namespace('l');
   await run(['iptables-legacy', '-N', 'legacychain'], { namespace: ns });
-  const m = new IptablesManager({ namespace: ns, prefix: sb.prefix, families: ['ipv4'], tables: ['filter'] });
+  const m = filterManager(sb, ns);
   await assert.rejects(m.apply(), (e: unknown) => e instanceof LegacyTablesError && /legacy/.test(e.message));
   await run(['iptables-legacy', '-X', 'legacychain'], { namespace: ns });
 });
@@ -208,12 +194,7 @@ test(
   async (t) => {
     const sb = sandbox(t);
     const ns = await sb.namespace('drift');
-    const m = new IptablesManager({
-      namespace: ns,
-      prefix: sb.prefix,
-      families: ['ipv4'],
-      tables: ['filter'],
-    });
+    const m = filterManager(sb, ns);
     const f = m.table('filter');
     const a = f.addChain('a');
     f.addRule('INPUT', '-j $a');

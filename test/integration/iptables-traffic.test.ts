@@ -11,6 +11,7 @@ import {
 import { IpsetError } from '../../src/iptables/errors.js';
 import { IpsetManager } from '../../src/iptables/ipset.js';
 import { IptablesManager } from '../../src/iptables/manager.js';
+import { filterManager } from '../helpers/iptables.js';
 import { rootOnly } from '../helpers/root.js';
 import { type Sandbox, sandbox } from '../helpers/sandbox.js';
 
@@ -53,7 +54,7 @@ test('ICMP, TCP and UDP are blocked by rules and allowed again when the rules go
   const [a, b] = await pair(sb, 41);
   await echoServer(sb, b, 'TCP-LISTEN:5000,reuseaddr,fork');
   await echoServer(sb, b, 'UDP-RECVFROM:5001,fork');
-  const m = new IptablesManager({ namespace: b, prefix: sb.prefix, families: ['ipv4'], tables: ['filter'] });
+  const m = filterManager(sb, b);
   await m.apply();
   const allowed = async () => [
     await sb.ping(a, '10.250.41.2'),
@@ -87,12 +88,7 @@ test(
     const sets = new IpsetManager({ namespace: b, prefix: sb.prefix });
     const name = sets.setName('peers', 'ipv4');
     await sets.setMembers('peers', 'ipv4', ['10.250.99.1']);
-    const m = new IptablesManager({
-      namespace: b,
-      prefix: sb.prefix,
-      families: ['ipv4'],
-      tables: ['filter'],
-    });
+    const m = filterManager(sb, b);
     const f = m.table('filter');
     f.addRule('INPUT', `-p icmp -m set --match-set ${name} src -j ACCEPT`);
     f.addRule('INPUT', '-p icmp -j DROP');
