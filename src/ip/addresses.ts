@@ -1,8 +1,15 @@
 import { InvalidInputError } from '../errors.js';
+import { existingNamespace } from '../net/namespace.js';
+import {
+  type Cidr,
+  cidr,
+  type DeviceName,
+  deviceName,
+  type NamespaceName,
+  routeScope,
+} from '../net/types.js';
 import { ipExecutor } from './batch.js';
 import { ObjectNotFoundError } from './errors.js';
-import { existingNamespace } from './namespaces.js';
-import { type Cidr, cidr, type DeviceName, deviceName, type NamespaceName, routeScope } from './types.js';
 
 /** One address as read back from the kernel. */
 export interface AddressInfo {

@@ -1,9 +1,10 @@
 import { statSync } from 'node:fs';
 import { TenantnetError } from '../errors.js';
 import { Coproc, CoprocExitedError } from '../exec/coproc.js';
-import { IpCommandError, IpProcessExitedError, mapIpError, NamespaceNotFoundError } from './errors.js';
+import { NamespaceNotFoundError } from '../net/namespace.js';
+import type { NamespaceName } from '../net/types.js';
+import { IpCommandError, IpProcessExitedError, mapIpError } from './errors.js';
 import { batchLine, type IpOp, isRead } from './ops.js';
-import type { NamespaceName } from './types.js';
 
 /**
  * The line written after every command. It always fails (no device can have a `/` in its name),

@@ -1,4 +1,5 @@
 import { TenantnetError } from '../errors.js';
+import { NamespaceNotFoundError } from '../net/namespace.js';
 
 function where(namespace: string | null): string {
   return namespace ? `namespace "${namespace}"` : 'the root namespace';
@@ -22,14 +23,6 @@ export class IpCommandError extends TenantnetError {
     message?: string,
   ) {
     super(message ?? `ip ${command} failed in ${where(namespace)}: ${kernelMessage}`);
-  }
-}
-
-/** The namespace does not exist (the `ip -n NS` coprocess could not enter it). */
-export class NamespaceNotFoundError extends IpCommandError {
-  /** @param namespace the missing namespace; `command` and `kernelMessage` as in {@link IpCommandError} */
-  constructor(namespace: string, command = '', kernelMessage = '') {
-    super(command, namespace, kernelMessage, `namespace "${namespace}" does not exist`);
   }
 }
 
@@ -71,7 +64,11 @@ export class OperationNotSupportedError extends IpCommandError {}
  * The typed error for what `ip` printed when a batch line failed. `verb` is the line's first two
  * words (`link add`, `addr del`, …): `File exists` means a different thing for each. Pure.
  */
-export function mapIpError(command: string, namespace: string | null, text: string): IpCommandError {
+export function mapIpError(
+  command: string,
+  namespace: string | null,
+  text: string,
+): IpCommandError | NamespaceNotFoundError {
   const message = text.trim().replace(/\s*\n\s*/g, ' | ') || 'failed with no message';
   const verb = command.split(' ').slice(0, 2).join(' ');
   const device = /(?:Cannot find device|Device) "([^"]*)"(?: does not exist)?/.exec(message);

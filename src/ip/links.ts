@@ -1,9 +1,5 @@
 import { InvalidInputError } from '../errors.js';
-import { type AddressInfo, parseAddresses } from './addresses.js';
-import { ipExecutor } from './batch.js';
-import { DeviceNotFoundError, NamespaceNotFoundError, ObjectNotFoundError } from './errors.js';
-import { existingNamespace } from './namespaces.js';
-import type { IpOp, LinkChanges, VxlanSpec } from './ops.js';
+import { existingNamespace } from '../net/namespace.js';
 import {
   type DeviceName,
   deviceName,
@@ -16,7 +12,11 @@ import {
   type NamespaceName,
   namespaceName,
   token,
-} from './types.js';
+} from '../net/types.js';
+import { type AddressInfo, parseAddresses } from './addresses.js';
+import { ipExecutor } from './batch.js';
+import { DeviceNotFoundError, ObjectNotFoundError } from './errors.js';
+import type { IpOp, LinkChanges, VxlanSpec } from './ops.js';
 
 /** Marks a link as tenantnet's: its ifalias becomes `tenantnet:<owner>` and it joins `group`. */
 export interface Ownership {

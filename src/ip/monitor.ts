@@ -3,9 +3,9 @@ import { readdir, readlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TenantnetError } from '../errors.js';
 import { LineSplitter } from '../exec/line-splitter.js';
+import { existingNamespace } from '../net/namespace.js';
 import { ipExecutor } from './batch.js';
 import { type LinkInfo, parseLinks } from './links.js';
-import { existingNamespace } from './namespaces.js';
 
 /** One change notification: what `ip monitor` said, and the links and addresses as now read. */
 export interface LinkEvent {

@@ -1,12 +1,11 @@
 import { readFileSync, readlinkSync, statSync } from 'node:fs';
 import { readdir, readlink } from 'node:fs/promises';
 import { type RunOptions, type RunResult, run } from '../exec/run.js';
+import { NamespaceNotFoundError, NETNS_DIR, namespaceExists } from '../net/namespace.js';
+import { deviceName, type NamespaceName, namespaceName } from '../net/types.js';
 import { closeIpBatches, ipBatchPids, ipExecutor } from './batch.js';
-import { NamespaceNotFoundError, ObjectExistsError, ObjectNotFoundError } from './errors.js';
+import { ObjectExistsError, ObjectNotFoundError } from './errors.js';
 import { sysctl } from './sysctl.js';
-import { deviceName, type NamespaceName, namespaceName } from './types.js';
-
-const NETNS_DIR = '/run/netns';
 
 /** Options for {@link createNamespace}. */
 export interface CreateNamespaceOptions {
@@ -99,29 +98,6 @@ export async function deleteNamespace(name: string): Promise<boolean> {
   } finally {
     await closing;
   }
-}
-
-/**
- * Validates an optional namespace argument and checks that it exists (one `stat()`), the first step
- * of every ip_lib call that takes one.
- *
- * @returns the name, or null for the root namespace (`null` or `undefined`)
- * @throws {InvalidInputError} for a bad name; {@link NamespaceNotFoundError} when it does not exist
- */
-export function existingNamespace(
-  value: string | null | undefined,
-  where = 'namespace',
-): NamespaceName | null {
-  if (value === null || value === undefined) return null;
-  const ns = namespaceName(value, where);
-  if (!namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
-  return ns;
-}
-
-/** True when `/run/netns/<name>` exists. Validates the name first. */
-export function namespaceExists(name: string): boolean {
-  const ns = namespaceName(name);
-  return statSync(`${NETNS_DIR}/${ns}`, { throwIfNoEntry: false }) !== undefined;
 }
 
 /** Names of the named namespaces (`/run/netns`), sorted. */

@@ -1,6 +1,6 @@
+import { existingNamespace } from '../net/namespace.js';
+import { deviceName, ipAddress, mac } from '../net/types.js';
 import { ipExecutor } from './batch.js';
-import { existingNamespace } from './namespaces.js';
-import { deviceName, ipAddress, mac } from './types.js';
 
 /** A neighbour (ARP / NDP) entry as read back from the kernel. */
 export interface NeighbourInfo {

@@ -8,10 +8,10 @@ import type {
   NamespaceName,
   RouteScope,
   TableId,
-} from './types.js';
-import { familyOf, ipv4Broadcast } from './types.js';
+} from '../net/types.js';
+import { familyOf, ipv4Broadcast } from '../net/types.js';
 
-export type { RouteScope } from './types.js';
+export type { RouteScope } from '../net/types.js';
 
 /** A route. `to` is a CIDR or `default` (with `family` saying which default). */
 export interface RouteSpec {

@@ -1,9 +1,18 @@
 import { InvalidInputError } from '../errors.js';
+import { existingNamespace } from '../net/namespace.js';
+import {
+  cidr,
+  deviceName,
+  familyOf,
+  intIn,
+  ipAddress,
+  routeScope,
+  type TableId,
+  tableId,
+} from '../net/types.js';
 import { ipExecutor } from './batch.js';
 import { ObjectNotFoundError } from './errors.js';
-import { existingNamespace } from './namespaces.js';
 import type { IpOp, RouteScope, RouteSpec } from './ops.js';
-import { cidr, deviceName, familyOf, intIn, ipAddress, routeScope, type TableId, tableId } from './types.js';
 
 /** A route as given by a caller; every field is validated. */
 export interface RouteArgs {

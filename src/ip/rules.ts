@@ -1,9 +1,9 @@
 import { InvalidInputError } from '../errors.js';
+import { existingNamespace } from '../net/namespace.js';
+import { cidr, deviceName, familyOf, intIn, type TableId, tableId } from '../net/types.js';
 import { ipExecutor } from './batch.js';
 import { ObjectExistsError, ObjectNotFoundError } from './errors.js';
-import { existingNamespace } from './namespaces.js';
 import type { RuleSpec } from './ops.js';
-import { cidr, deviceName, familyOf, intIn, type TableId, tableId } from './types.js';
 
 /** A policy rule as given by a caller: a selector (`from` and/or `to`, or `iif`) and a table. */
 export interface RuleArgs {

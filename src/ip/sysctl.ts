@@ -1,9 +1,10 @@
 import { statSync } from 'node:fs';
 import { InvalidInputError, TenantnetError } from '../errors.js';
 import { run } from '../exec/run.js';
+import { NamespaceNotFoundError } from '../net/namespace.js';
+import { namespaceName } from '../net/types.js';
 import { ipExecutor } from './batch.js';
-import { IpCommandError, NamespaceNotFoundError } from './errors.js';
-import { namespaceName } from './types.js';
+import { IpCommandError } from './errors.js';
 
 /** Some sysctl keys could not be set; the others were. */
 export class SysctlError extends TenantnetError {

@@ -1,7 +1,7 @@
 import { isIP, isIPv6 } from 'node:net';
 import { InvalidInputError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { vanishedError } from './executor.js';
+import { vanishedError } from '../net/namespace.js';
 
 /** Options shared by the conntrack helpers. */
 export interface ConntrackOptions {

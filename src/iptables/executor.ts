@@ -1,6 +1,6 @@
 import { ProcessError } from '../exec/process-error.js';
-import { failedToEnterNamespace, run } from '../exec/run.js';
-import { NamespaceNotFoundError } from '../ip/errors.js';
+import { run } from '../exec/run.js';
+import { vanishedError } from '../net/namespace.js';
 import { IptablesRestoreError, LegacyTablesError } from './errors.js';
 import type { Family } from './names.js';
 
@@ -26,15 +26,6 @@ export interface IptablesExecutor {
 
 function tool(family: Family, what: 'save' | 'restore' | 'legacy-save'): string {
   return `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-${what}`;
-}
-
-/**
- * The {@link NamespaceNotFoundError} for a command that failed because its namespace is gone, or null
- * for any other failure. One mapping for iptables, ipset and conntrack. @internal
- */
-export function vanishedError(e: unknown, namespace: string | null): NamespaceNotFoundError | null {
-  if (namespace === null || !(e instanceof ProcessError) || !failedToEnterNamespace(e)) return null;
-  return new NamespaceNotFoundError(namespace, e.argv.join(' '), e.stderr.trim());
 }
 
 /**

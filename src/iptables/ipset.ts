@@ -1,9 +1,9 @@
 import { InvalidInputError } from '../errors.js';
 import { ProcessError } from '../exec/process-error.js';
 import { run } from '../exec/run.js';
+import { vanishedError } from '../net/namespace.js';
 import { canonicalCidr } from './addresses.js';
 import { IpsetError } from './errors.js';
-import { vanishedError } from './executor.js';
 import type { Family } from './names.js';
 
 /** The kernel's limit on a set name. */

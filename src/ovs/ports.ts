@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors.js';
-import { mac, mtu } from '../ip/types.js';
+import { mac, mtu } from '../net/types.js';
 import { byUuid, type Condition, type Transaction } from './ovsdb/operations.js';
 import { type NamedUuid, type OvsdbRow, ovsMap, ovsSet, type Uuid } from './ovsdb/values.js';
 import { OWNER_KEY, ovsName, stringMap, vlanTag } from './validate.js';

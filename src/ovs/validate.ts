@@ -1,5 +1,5 @@
 import { InvalidInputError } from '../errors.js';
-import { deviceName } from '../ip/types.js';
+import { deviceName } from '../net/types.js';
 
 /** The `external_ids` key that marks rows tenantnet made; cleanup deletes only rows carrying it. */
 export const OWNER_KEY = 'tenantnet-owner';

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { run } from '../../src/exec/run.js';
-import { NamespaceNotFoundError } from '../../src/ip/errors.js';
 import { deleteConntrackZone, listConntrackZone } from '../../src/iptables/conntrack.js';
 import { IptablesRestoreError, LegacyTablesError } from '../../src/iptables/errors.js';
 import { IpsetManager } from '../../src/iptables/ipset.js';
 import { IptablesManager } from '../../src/iptables/manager.js';
+import { NamespaceNotFoundError } from '../../src/net/namespace.js';
 import { filterManager } from '../helpers/iptables.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
