@@ -213,3 +213,6 @@ export function token(value: string, where: string): string {
     fail(where, v, 'is not a valid token (1-200 of A-Z a-z 0-9 _ . : -)');
   return v;
 }
+
+/** An IP version: 4 or 6 (iptables/ip6tables, inet/inet6 are mapped from it where tools need them). */
+export type IpFamily = 4 | 6;
