@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { InvalidInputError } from '../../src/errors.js';
 import { waitFor } from '../../src/exec/proc.js';
 import { CommandNotFoundError, ProcessError } from '../../src/exec/process-error.js';
 import { buildArgv, failedToEnterNamespace, run } from '../../src/exec/run.js';
@@ -100,7 +101,10 @@ test('buildArgv adds the namespace prefix, env through `env`, and the root helpe
     'x',
   ]);
   assert.deepEqual(buildArgv(['x'], { root: false, rootHelper: ['sudo'] }), ['x']);
-  assert.throws(() => buildArgv([]), /argv is empty/);
+  assert.throws(
+    () => buildArgv([]),
+    (e: unknown) => e instanceof InvalidInputError && e.where === 'argv',
+  );
 });
 
 test('failing to enter a namespace is an error even when the exit code is in extraOkCodes', async () => {
