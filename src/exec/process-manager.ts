@@ -42,21 +42,19 @@ export interface ProcessManagerOptions {
 }
 
 const UUID = /^[A-Za-z0-9_.:-]+$/;
+/** The longest file name (in bytes) Linux file systems take. */
+const NAME_MAX = 255;
 
 /**
  * A path tenantnet will write and delete as root: absolute, already normalised (no `.`, `..` or
- * empty segments, no trailing `/`), no control characters.
+ * empty segments, no trailing `/`), not `/` itself, no control characters, no name over 255 bytes.
  */
 function ownedPath(value: unknown, where: string): string {
   const v = lineText(value, where);
-  if (
-    !v.startsWith('/') ||
-    posix.normalize(v) !== v ||
-    (v.length > 1 && v.endsWith('/')) ||
-    v.length > 4096
-  ) {
+  const normal = v.startsWith('/') && v !== '/' && posix.normalize(v) === v && !v.endsWith('/');
+  if (!normal || v.length > 4096 || v.split('/').some((seg) => Buffer.byteLength(seg) > NAME_MAX)) {
     throw new InvalidInputError(
-      `${where}: ${JSON.stringify(v)} is not an absolute, normalised path (no ".", ".." or empty segments)`,
+      `${where}: ${JSON.stringify(v)} is not an absolute, normalised path (no ".", ".." or empty segments, no name over ${NAME_MAX} bytes)`,
       where,
     );
   }
@@ -95,6 +93,12 @@ export class ProcessManager {
       opts.pidsDir !== undefined
         ? ownedPath(opts.pidsDir, 'pidsDir')
         : posix.join(stateDir(), 'external', 'pids');
+    if (opts.pidfile === undefined && Buffer.byteLength(`${uuid}.pid.${this.service}`) > NAME_MAX) {
+      throw new InvalidInputError(
+        `service: the pidfile name "${uuid}.pid.${this.service}" is longer than ${NAME_MAX} bytes`,
+        'service',
+      );
+    }
     this.pidfile =
       opts.pidfile !== undefined
         ? ownedPath(opts.pidfile, 'pidfile')

@@ -116,3 +116,24 @@ test('failing to enter a namespace is an error even when the exit code is in ext
   assert.equal(failedToEnterNamespace(e), true);
   assert.match(e.message, /cannot open \/run\/netns\/tn-no-such-ns/);
 });
+
+test('a NUL in an argv word is an InvalidInputError naming the word, as a rejection, before anything runs', async () => {
+  const e = await run(['echo', 'ok', 'a\0b'], { root: false }).catch((x) => x);
+  assert.ok(e instanceof InvalidInputError, String(e));
+  assert.equal(e.where, 'argv[2]');
+  assert.match(e.message, /argv\[2\]: "a\\u0000b" contains a NUL/);
+  await assert.rejects(
+    run(['sh', '-c', 'echo "$X"'], { env: { X: 'a\0b' }, root: false }),
+    InvalidInputError,
+  );
+  await assert.rejects(run(['true'], { env: { 'A=B': 'x' }, root: false }), InvalidInputError);
+  await assert.rejects(run([], { root: false }), InvalidInputError);
+});
+
+test("a namespace of '' or a path is refused, never taken for the host's namespace or a path", async () => {
+  for (const namespace of ['', '../../proc/1/ns/net', '/proc/1/ns/net', '.', 'a b']) {
+    const e = await run(['readlink', '/proc/self/ns/net'], { namespace, root: false }).catch((x) => x);
+    assert.ok(e instanceof InvalidInputError, `${JSON.stringify(namespace)}: ${e}`);
+    assert.equal(e.where, 'namespace');
+  }
+});
