@@ -1,5 +1,4 @@
-// /proc readers: a process's arguments, its descendants, killing a tree, and how tenantnet recognises its
-// own processes (Neutron: agent.linux.utils get_cmdline_from_pid / pid_invoked_with_cmdline).
+// /proc readers: arguments, descendants, tree kills, and how tenantnet knows its own processes (Neutron: utils.get_cmdline_from_pid).
 import { readdir, readFile } from 'node:fs/promises';
 
 /**

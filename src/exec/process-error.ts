@@ -1,5 +1,4 @@
-// What a finished child process left behind, and the errors run() throws for it (Neutron:
-// agent.linux.utils.ProcessExecutionError).
+// What a finished child process left behind, and the errors run() throws for it (Neutron: agent.linux.utils.ProcessExecutionError).
 import { TenantnetError } from '../errors.js';
 
 /** What a finished (or failed-to-start) child process left behind. */

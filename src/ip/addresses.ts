@@ -102,6 +102,11 @@ export async function deleteAddress(a: OnDevice & { readonly cidr: string }): Pr
   }
 }
 
+/** The op that removes every address of one family (or both) from a device. Pure. */
+export function flushAddressesOps(dev: DeviceName, family?: IpFamily): IpOp[] {
+  return [{ op: 'addr.flush', ...defined({ dev, family }) }];
+}
+
 /**
  * Removes every address of one family (or both) from a device.
  *
@@ -113,7 +118,7 @@ export async function flushAddresses(a: OnDevice & { readonly family?: IpFamily 
   }
   const dev = deviceName(a.dev, 'dev');
   const ns = optionalNamespace(a.namespace);
-  await executorOf(a).apply(ns, [{ op: 'addr.flush', ...defined({ dev, family: a.family }) }]);
+  await executorOf(a).apply(ns, flushAddressesOps(dev, a.family));
 }
 
 /** Filters for {@link listAddresses}. */

@@ -113,6 +113,11 @@ export async function listNeighbours(
   return a.family === undefined ? all : all.filter((n) => n.family === a.family);
 }
 
+/** The op that flushes a device's learned entries (permanent and noarp ones stay). Pure. */
+export function flushNeighboursOps(dev: DeviceName): IpOp[] {
+  return [{ op: 'neigh.flush', dev }];
+}
+
 /**
  * Flushes a device's learned entries; permanent and noarp entries stay, as in Neutron.
  *
@@ -120,7 +125,7 @@ export async function listNeighbours(
  */
 export async function flushNeighbours(a: Via & { readonly namespace?: string | null; readonly dev: string }) {
   const dev = deviceName(a.dev, 'dev');
-  await executorOf(a).apply(optionalNamespace(a.namespace), [{ op: 'neigh.flush', dev }]);
+  await executorOf(a).apply(optionalNamespace(a.namespace), flushNeighboursOps(dev));
 }
 
 /** Turns `ip -j neigh show` output into {@link NeighbourInfo}s. Pure. */

@@ -181,6 +181,11 @@ export function parseRoutes(output: unknown, family: IpFamily): RouteInfo[] {
   });
 }
 
+/** The op that flushes every route of one family from a table. Pure. */
+export function flushRoutesOps(table: TableId, family: IpFamily = 4): IpOp[] {
+  return [{ op: 'route.flush', table, family }];
+}
+
 /**
  * Flushes every route of one family from a table.
  *
@@ -196,7 +201,7 @@ export async function flushRoutes(
   const table = tableId(a.table);
   const fam = family(a.family) ?? 4;
   const ns = optionalNamespace(a.namespace);
-  await executorOf(a).apply(ns, [{ op: 'route.flush', table, family: fam }]);
+  await executorOf(a).apply(ns, flushRoutesOps(table, fam));
 }
 
 /** Arguments for the default-gateway helpers. */

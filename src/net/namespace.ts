@@ -1,5 +1,4 @@
-// Namespace existence and the one NamespaceNotFoundError every layer throws (ip, iptables, ipset,
-// conntrack, processes). Neutron: ip_lib.network_namespace_exists / NetworkNamespaceNotFound.
+// Namespace existence and the one NamespaceNotFoundError every layer throws (Neutron: ip_lib.network_namespace_exists / NetworkNamespaceNotFound).
 import { statSync } from 'node:fs';
 import { TenantnetError } from '../errors.js';
 import { failedToEnterNamespace, ProcessError } from '../exec/process-error.js';

@@ -1,5 +1,4 @@
-// The branded values every layer shares (names, addresses, CIDRs, MACs, MTUs, tables, link groups, the IP
-// family), each with the one function that validates it. Neutron: the values ip_lib and the agents pass around.
+// The branded values every layer shares (names, addresses, CIDRs, MACs, MTUs, tables, groups, IpFamily), each with its validator (Neutron: ip_lib's values).
 import { isIP } from 'node:net';
 import { InvalidInputError } from '../errors.js';
 

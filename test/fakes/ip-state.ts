@@ -1,5 +1,20 @@
 // The in-memory kernel state behind FakeIpKernel, and its reads in `ip -d -j` shape (what the real parsers take).
-import type { IpFamily, TableId, VxlanSpec } from '../../src/ip/index.js';
+import {
+  type IpFamily,
+  type RouteSpec,
+  type RuleSpec,
+  type TableId,
+  tableId,
+  type VxlanSpec,
+} from '../../src/ip/index.js';
+
+/** The kernel's answer to one op: an `ip` error text, thrown inside the fake and mapped like the real one. */
+export class KernelSays extends Error {}
+
+/** What `ip` prints for an object that is already there. */
+export const EXISTS = 'RTNETLINK answers: File exists';
+const ESRCH = 'RTNETLINK answers: No such process';
+const ENOENT = 'RTNETLINK answers: No such file or directory';
 
 /** An address on a fake link. */
 export interface FakeAddress {
@@ -105,6 +120,85 @@ export class FakeNamespace {
 
   link(name: string): FakeLink | undefined {
     return this.links.find((l) => l.name === name);
+  }
+
+  private needLink(name: string): FakeLink {
+    const l = this.link(name);
+    if (!l) throw new KernelSays(`Cannot find device "${name}"`);
+    return l;
+  }
+
+  /** Executes a route add/replace/del here, as the kernel keys routes. */
+  route(op: 'route.add' | 'route.replace' | 'route.del', r: RouteSpec, family: IpFamily): void {
+    if (r.dev !== undefined && op !== 'route.del') this.needLink(r.dev);
+    const table = r.table ?? ('main' as TableId);
+    const to = r.to === 'default' ? 'default' : cidrKey(r.to);
+    const metric = r.metric ?? (family === 6 ? 1024 : null);
+    const sameKey = (x: FakeRoute) =>
+      x.family === family && x.table === table && x.to === to && x.metric === metric;
+    if (op === 'route.del') {
+      const i = this.routes.findIndex(
+        (x) =>
+          x.family === family &&
+          x.table === table &&
+          x.to === to &&
+          (r.metric === undefined || x.metric === metric) &&
+          (r.via === undefined || x.via === addressKey(r.via)) &&
+          (r.dev === undefined || x.dev === r.dev),
+      );
+      if (i < 0) throw new KernelSays(ESRCH);
+      this.routes.splice(i, 1);
+      return;
+    }
+    const route: FakeRoute = {
+      family,
+      to,
+      metric,
+      table,
+      onlink: r.onlink === true,
+      ...(r.via !== undefined ? { via: addressKey(r.via) } : {}),
+      ...(r.dev !== undefined ? { dev: r.dev } : {}),
+      ...(r.scope !== undefined ? { scope: r.scope } : {}),
+      ...(r.src !== undefined ? { src: addressKey(r.src) } : {}),
+    };
+    const i = this.routes.findIndex(sameKey);
+    if (i >= 0 && op === 'route.add') throw new KernelSays(EXISTS);
+    if (i >= 0) this.routes[i] = route;
+    else this.routes.push(route);
+  }
+
+  /** Executes a rule add/del here, as the kernel matches rules. */
+  rule(op: 'rule.add' | 'rule.del', r: RuleSpec, family: IpFamily): void {
+    const table = tableId(r.table ?? 'default');
+    const from = r.from === undefined ? undefined : cidrKey(r.from);
+    const to = r.to === undefined ? undefined : cidrKey(r.to);
+    const matches = (x: FakeRule) =>
+      x.family === family &&
+      x.table === table &&
+      x.from === from &&
+      x.to === to &&
+      x.iif === r.iif &&
+      (r.priority === undefined || x.priority === r.priority);
+    const i = this.rules.findIndex(matches);
+    if (op === 'rule.del') {
+      if (i < 0) throw new KernelSays(ENOENT);
+      this.rules.splice(i, 1);
+      return;
+    }
+    if (i >= 0) throw new KernelSays(EXISTS);
+    // Without a priority the kernel takes one below the lowest non-zero one there.
+    const lowest = Math.min(
+      ...this.rules.filter((x) => x.family === family && x.priority > 0).map((x) => x.priority),
+    );
+    const priority = r.priority ?? (Number.isFinite(lowest) ? lowest - 1 : 0);
+    this.rules.push({
+      family,
+      priority,
+      table,
+      ...(from !== undefined ? { from } : {}),
+      ...(to !== undefined ? { to } : {}),
+      ...(r.iif !== undefined ? { iif: r.iif } : {}),
+    });
   }
 
   /** Removes a link and what hangs on it here (routes and neighbours through it, bridge ports). */

@@ -9,18 +9,14 @@ import {
   type NamespaceName,
   NamespaceNotFoundError,
   type OpResult,
-  type RouteSpec,
-  type RuleSpec,
-  type TableId,
-  tableId,
 } from '../../src/ip/index.js';
 import {
   addressKey,
   cidrKey,
+  EXISTS,
   type FakeLink,
   FakeNamespace,
-  type FakeRoute,
-  type FakeRule,
+  KernelSays,
   linkJson,
   neighbourJson,
   routeJson,
@@ -29,17 +25,11 @@ import {
 
 export { FakeNamespace } from './ip-state.js';
 
-const EXISTS = 'RTNETLINK answers: File exists';
-const ESRCH = 'RTNETLINK answers: No such process';
-const ENOENT = 'RTNETLINK answers: No such file or directory';
 const ENODEV = 'RTNETLINK answers: No such device';
 const EADDRNOTAVAIL = 'RTNETLINK answers: Cannot assign requested address';
 const EBUSY = 'RTNETLINK answers: Device or resource busy';
 const EOPNOTSUPP = 'RTNETLINK answers: Operation not supported';
 const nodev = (name: string) => `Cannot find device "${name}"`;
-
-/** The kernel's answer to one op: an `ip` error text, thrown inside the fake and mapped like the real one. */
-class KernelSays extends Error {}
 
 /**
  * An in-memory kernel: namespaces, links (veth pairs across namespaces, bridges with ports, VXLAN),
@@ -244,7 +234,7 @@ export class FakeIpKernel implements IpExecutor {
       case 'route.add':
       case 'route.replace':
       case 'route.del':
-        this.route(ns, o.op, o.route, o.family ?? o.route.family ?? 4);
+        ns.route(o.op, o.route, o.family ?? o.route.family ?? 4);
         return;
       case 'route.show':
         return ns.routes.filter((r) => r.family === (o.family ?? 4)).map(routeJson);
@@ -253,7 +243,7 @@ export class FakeIpKernel implements IpExecutor {
         return;
       case 'rule.add':
       case 'rule.del':
-        this.rule(ns, o.op, o.rule, o.family ?? o.rule.family ?? 4);
+        ns.rule(o.op, o.rule, o.family ?? o.rule.family ?? 4);
         return;
       case 'rule.show':
         return ns.rules
@@ -341,81 +331,5 @@ export class FakeIpKernel implements IpExecutor {
     if (s.master !== undefined) l.master = s.master;
     if (s.group !== undefined) l.group = s.group;
     if (s.up !== undefined) l.up = s.up;
-  }
-
-  private route(
-    ns: FakeNamespace,
-    op: 'route.add' | 'route.replace' | 'route.del',
-    r: RouteSpec,
-    family: IpFamily,
-  ): void {
-    if (r.dev !== undefined && op !== 'route.del') this.needLink(ns, r.dev);
-    const table = r.table ?? ('main' as TableId);
-    const to = r.to === 'default' ? 'default' : cidrKey(r.to);
-    const metric = r.metric ?? (family === 6 ? 1024 : null);
-    const sameKey = (x: FakeRoute) =>
-      x.family === family && x.table === table && x.to === to && x.metric === metric;
-    if (op === 'route.del') {
-      const i = ns.routes.findIndex(
-        (x) =>
-          x.family === family &&
-          x.table === table &&
-          x.to === to &&
-          (r.metric === undefined || x.metric === metric) &&
-          (r.via === undefined || x.via === addressKey(r.via)) &&
-          (r.dev === undefined || x.dev === r.dev),
-      );
-      if (i < 0) throw new KernelSays(ESRCH);
-      ns.routes.splice(i, 1);
-      return;
-    }
-    const route: FakeRoute = {
-      family,
-      to,
-      metric,
-      table,
-      onlink: r.onlink === true,
-      ...(r.via !== undefined ? { via: addressKey(r.via) } : {}),
-      ...(r.dev !== undefined ? { dev: r.dev } : {}),
-      ...(r.scope !== undefined ? { scope: r.scope } : {}),
-      ...(r.src !== undefined ? { src: addressKey(r.src) } : {}),
-    };
-    const i = ns.routes.findIndex(sameKey);
-    if (i >= 0 && op === 'route.add') throw new KernelSays(EXISTS);
-    if (i >= 0) ns.routes[i] = route;
-    else ns.routes.push(route);
-  }
-
-  private rule(ns: FakeNamespace, op: 'rule.add' | 'rule.del', r: RuleSpec, family: IpFamily): void {
-    const table = tableId(r.table ?? 'default');
-    const from = r.from === undefined ? undefined : cidrKey(r.from);
-    const to = r.to === undefined ? undefined : cidrKey(r.to);
-    const matches = (x: FakeRule) =>
-      x.family === family &&
-      x.table === table &&
-      x.from === from &&
-      x.to === to &&
-      x.iif === r.iif &&
-      (r.priority === undefined || x.priority === r.priority);
-    const i = ns.rules.findIndex(matches);
-    if (op === 'rule.del') {
-      if (i < 0) throw new KernelSays(ENOENT);
-      ns.rules.splice(i, 1);
-      return;
-    }
-    if (i >= 0) throw new KernelSays(EXISTS);
-    // Without a priority the kernel takes one below the lowest non-zero one there.
-    const lowest = Math.min(
-      ...ns.rules.filter((x) => x.family === family && x.priority > 0).map((x) => x.priority),
-    );
-    const priority = r.priority ?? (Number.isFinite(lowest) ? lowest - 1 : 0);
-    ns.rules.push({
-      family,
-      priority,
-      table,
-      ...(from !== undefined ? { from } : {}),
-      ...(to !== undefined ? { to } : {}),
-      ...(r.iif !== undefined ? { iif: r.iif } : {}),
-    });
   }
 }
