@@ -100,16 +100,12 @@ function watchNamespaces(): void {
   });
 }
 
+// The batch stays registered (its process is gone, a later command starts a new one): a caller may
+// hold it already, and only a registered batch is closed by closeIpBatches.
 function onNamespaceEvent(file: string | null): void {
-  for (const [key, b] of batches) {
+  for (const b of batches.values()) {
     if (b.namespace === null || (file !== null && b.namespace !== file)) continue;
-    void b.releaseIfGone().then(
-      (gone) => {
-        if (gone && batches.get(key) === b) batches.delete(key);
-        stopWatchingIfIdle();
-      },
-      () => {},
-    );
+    b.releaseIfGone().catch(() => {});
   }
 }
 
