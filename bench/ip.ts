@@ -1,3 +1,4 @@
+// ip_lib benchmark: N namespaces with a veth pair each, made and deleted three ways (tenantnet, naive, ip -batch floor).
 /**
  * ip_lib benchmark: N namespaces, each with a veth pair (root end + inner end created in the
  * namespace, an IPv4 address inside, both ends up), then deleted, three ways in one run:

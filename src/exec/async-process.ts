@@ -1,3 +1,4 @@
+// A long-running child whose output arrives as lines, restarted when it dies (Neutron: agent.linux.async_process.AsyncProcess).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { TenantnetError } from '../errors.js';

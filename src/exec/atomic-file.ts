@@ -1,3 +1,4 @@
+// Replace a file's content atomically (Neutron: agent.linux.utils.replace_file).
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';

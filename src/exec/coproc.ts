@@ -1,3 +1,4 @@
+// A long-lived child spoken to line by line, requests pipelined (what carries `ip -batch`; no Neutron twin, privsep's role).
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { TenantnetError } from '../errors.js';

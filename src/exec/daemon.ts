@@ -1,3 +1,4 @@
+// The current Node process as a daemon holding a pidfile (Neutron: agent.linux.daemon.Daemon).
 import { Pidfile } from './pidfile.js';
 
 /** Options for {@link Daemon.start}. */

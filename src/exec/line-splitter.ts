@@ -1,3 +1,4 @@
+// Byte stream to lines, across chunk and UTF-8 boundaries (the line reading of Neutron's AsyncProcess).
 /**
  * Splits a byte stream into lines (without their `\n`), keeping the unfinished tail for the next
  * chunk. UTF-8 sequences cut between chunks are reassembled by the decoder.

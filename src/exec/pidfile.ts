@@ -1,3 +1,4 @@
+// Exclusive pidfiles taken with link(2) (Neutron: agent.linux.daemon.Pidfile).
 import { randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
 import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';

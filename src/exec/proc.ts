@@ -1,3 +1,4 @@
+// /proc readers: arguments, descendants, tree kills, and how tenantnet knows its own processes (Neutron: utils.get_cmdline_from_pid).
 import { readdir, readFile } from 'node:fs/promises';
 
 /**
@@ -9,14 +10,36 @@ export async function readCmdline(pid: number): Promise<string[]> {
   return raw === '' ? [] : raw.replace(/\0$/, '').split('\0');
 }
 
+// What may stand right before and right after a marker inside one argument.
+const BEFORE = new Set(['/', '=', ',']);
+const AFTER = new Set(['/', ',']);
+
 /**
- * True when `pid` is a live process whose command line contains `marker` (as a whole argument or
- * inside one). This, not mere existence of the PID, is how tenantnet decides a process is its
- * own: a reused PID fails the check and a zombie has an empty command line.
+ * True when one of `args` carries `marker` as a whole token: the argument equals it, or contains
+ * it with a delimiter (or the argument's edge) on both sides: before it the start, `/`, `=` or `,`;
+ * after it the end, `/` or `,`. So `net1` is carried by `net1`, `--conf-dir=/var/lib/x/net1`,
+ * `/x/net1/host` and `--tags=a,net1,b`, but not by `net10`, `xnet1`, `/x/net1.pid` or
+ * `--net1=x`. Pure.
+ */
+export function carriesMarker(args: readonly string[], marker: string): boolean {
+  if (marker === '') return false;
+  for (const a of args) {
+    for (let i = a.indexOf(marker); i !== -1; i = a.indexOf(marker, i + 1)) {
+      const end = i + marker.length;
+      if ((i === 0 || BEFORE.has(a[i - 1]!)) && (end === a.length || AFTER.has(a[end]!))) return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * True when `pid` is a live process whose command line carries `marker` as a whole token (see
+ * {@link carriesMarker}). This, not mere existence of the PID, is how tenantnet decides a process is
+ * its own: a reused PID fails the check, a zombie has an empty command line, and the process of
+ * `net10` is never taken for that of `net1`.
  */
 export async function isLiveWithMarker(pid: number, marker: string): Promise<boolean> {
-  const args = await readCmdline(pid);
-  return args.some((a) => a.includes(marker));
+  return carriesMarker(await readCmdline(pid), marker);
 }
 
 /** The parent PID of `pid`, or null when it is gone. */

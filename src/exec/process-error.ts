@@ -1,3 +1,4 @@
+// What a finished child process left behind, and the errors run() throws for it (Neutron: agent.linux.utils.ProcessExecutionError).
 import { TenantnetError } from '../errors.js';
 
 /** What a finished (or failed-to-start) child process left behind. */
@@ -70,4 +71,12 @@ export class CommandNotFoundError extends TenantnetError {
   ) {
     super(`command not found: "${command}" (is the package that provides it installed?)`);
   }
+}
+
+/**
+ * True when a failed run never got into its namespace (nsenter could not open or enter it). Such a
+ * failure is never an "ok" exit code, whatever `extraOkCodes` says.
+ */
+export function failedToEnterNamespace(o: Pick<ProcessOutcome, 'stderr'>): boolean {
+  return /^nsenter: (cannot open|reassociate to namespace)/m.test(o.stderr);
 }

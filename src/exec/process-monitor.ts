@@ -1,3 +1,4 @@
+// Respawn registered services that died (Neutron: external_process.ProcessMonitor).
 import { EventEmitter } from 'node:events';
 import type { ProcessManager } from './process-manager.js';
 

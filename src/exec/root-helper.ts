@@ -1,3 +1,4 @@
+// How tenantnet gains root for a command (Neutron: the root helper / rootwrap setting).
 /**
  * How tenantnet gains root for a command. `null` means no helper: the process is already root,
  * or the caller knows the command needs none.

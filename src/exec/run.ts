@@ -1,7 +1,17 @@
+// run(): one command, argv only, never a shell, with a typed ProcessError (Neutron: agent.linux.utils.execute).
 import { spawn } from 'node:child_process';
+import { InvalidInputError } from '../errors.js';
+import { NETNS_DIR, optionalNamespace } from '../net/namespace.js';
 import { killTree } from './proc.js';
-import { CommandNotFoundError, ProcessError, type ProcessOutcome } from './process-error.js';
+import {
+  CommandNotFoundError,
+  failedToEnterNamespace,
+  ProcessError,
+  type ProcessOutcome,
+} from './process-error.js';
 import { defaultRootHelper, type RootHelper } from './root-helper.js';
+
+export { failedToEnterNamespace, NETNS_DIR };
 
 /** Options for {@link run}. */
 export interface RunOptions {
@@ -12,7 +22,8 @@ export interface RunOptions {
   /**
    * Run inside this network namespace (`/run/netns/NS`), entered with `nsenter --net=`: a third
    * cheaper per process than `ip netns exec`, which also makes a mount namespace and remounts /sys
-   * (nothing tenantnet runs needs either).
+   * (nothing tenantnet runs needs either). null or absent: the current namespace. The name is
+   * validated (`''` and paths are refused, never taken for the root namespace or a path).
    */
   readonly namespace?: string | null;
   /**
@@ -32,17 +43,6 @@ export interface RunOptions {
   readonly cwd?: string;
 }
 
-/** Where named network namespaces live (`ip netns add` bind-mounts them here). */
-export const NETNS_DIR = '/run/netns';
-
-/**
- * True when a failed run never got into its namespace (nsenter could not open or enter it). Such a
- * failure is never an "ok" exit code, whatever `extraOkCodes` says.
- */
-export function failedToEnterNamespace(o: Pick<ProcessOutcome, 'stderr'>): boolean {
-  return /^nsenter: (cannot open|reassociate to namespace)/m.test(o.stderr);
-}
-
 function programMissingInNamespace(o: Pick<ProcessOutcome, 'stderr'>, program: string): boolean {
   return o.stderr.split('\n').includes(`nsenter: failed to execute ${program}: No such file or directory`);
 }
@@ -53,18 +53,56 @@ export interface RunResult extends ProcessOutcome {
 }
 
 /**
+ * Checks what run() is given before anything is spawned: every argv word, environment name and value
+ * is a string without NUL (no program argument can carry one; Node would throw an untyped error),
+ * environment names have no `=`, and the namespace is a valid name (null/absent: the current one).
+ *
+ * @returns the namespace, validated
+ * @throws {InvalidInputError} naming the word (`argv[2]`, `env.NAME`, `namespace`, `cwd`)
+ */
+export function checkRunInput(argv: readonly string[], opts: RunOptions = {}): string | null {
+  if (!Array.isArray(argv) || argv.length === 0) {
+    throw new InvalidInputError('argv: must be a non-empty array of strings', 'argv');
+  }
+  for (const [i, w] of argv.entries()) noNul(w, `argv[${i}]`);
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    noNul(k, 'env');
+    if (k === '' || k.includes('=')) {
+      throw new InvalidInputError(`env: ${JSON.stringify(k)} is not a variable name`, 'env');
+    }
+    noNul(v, `env.${k}`);
+  }
+  if (opts.cwd !== undefined) noNul(opts.cwd, 'cwd');
+  return optionalNamespace(opts.namespace, 'namespace');
+}
+
+function noNul(value: unknown, where: string): void {
+  if (typeof value !== 'string') {
+    throw new InvalidInputError(`${where}: ${JSON.stringify(value) ?? String(value)} is not a string`, where);
+  }
+  if (value.includes('\0')) {
+    throw new InvalidInputError(
+      `${where}: ${JSON.stringify(value)} contains a NUL character, which no program argument can carry`,
+      where,
+    );
+  }
+}
+
+/**
  * The argv actually executed for `argv` with these options: namespace prefix, environment through
  * `env` when a root helper would otherwise drop it, and the root helper in front. Pure.
+ *
+ * @throws {InvalidInputError} for what {@link checkRunInput} refuses
  */
 export function buildArgv(argv: readonly string[], opts: RunOptions = {}): string[] {
-  if (argv.length === 0) throw new TypeError('run: argv is empty');
+  const namespace = checkRunInput(argv, opts);
   let full = [...argv];
   const helper =
     opts.root === false ? null : opts.rootHelper !== undefined ? opts.rootHelper : defaultRootHelper();
   if (helper && opts.env && Object.keys(opts.env).length > 0) {
     full = ['env', ...Object.entries(opts.env).map(([k, v]) => `${k}=${v}`), ...full];
   }
-  if (opts.namespace) full = ['nsenter', `--net=${NETNS_DIR}/${opts.namespace}`, ...full];
+  if (namespace) full = ['nsenter', `--net=${NETNS_DIR}/${namespace}`, ...full];
   if (helper) full = [...helper, ...full];
   return full;
 }
@@ -73,11 +111,18 @@ export function buildArgv(argv: readonly string[], opts: RunOptions = {}): strin
  * Runs one command, never through a shell, and collects its output.
  *
  * @returns the outcome when the exit code is 0 or in `extraOkCodes` (or always, with `check: false`)
+ * @throws {InvalidInputError} (as a rejection, before anything runs) for a NUL in an argv word or
+ *   the environment, or a bad namespace name
  * @throws {CommandNotFoundError} when the program does not exist (also inside a namespace)
  * @throws {ProcessError} on any other exit code, a signal, or the timeout
  */
 export function run(argv: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  const full = buildArgv(argv, opts);
+  let full: string[];
+  try {
+    full = buildArgv(argv, opts);
+  } catch (e) {
+    return Promise.reject(e); // a promise API fails by rejecting, never by throwing
+  }
   const [cmd, ...args] = full as [string, ...string[]];
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, {

@@ -1,21 +1,26 @@
+// Addresses on a device: add, delete, flush, list, and the init_l3 planner (Neutron: ip_lib.IpAddrCommand, interface.init_l3).
 import { InvalidInputError } from '../errors.js';
-import { existingNamespace } from '../net/namespace.js';
+import { optionalNamespace } from '../net/namespace.js';
 import {
   type Cidr,
   cidr,
   type DeviceName,
   deviceName,
-  type NamespaceName,
+  type IpFamily,
+  type RouteScope,
   routeScope,
+  splitCidr,
 } from '../net/types.js';
-import { ipExecutor } from './batch.js';
+import { defined } from './defined.js';
 import { ObjectNotFoundError } from './errors.js';
+import { executorOf, type Via } from './executor.js';
+import type { IpOp } from './ops.js';
 
 /** One address as read back from the kernel. */
 export interface AddressInfo {
   readonly dev: DeviceName;
   readonly cidr: Cidr;
-  readonly family: 4 | 6;
+  readonly family: IpFamily;
   /** `global`, `link`, `host`, … */
   readonly scope: string;
   /** Learned (SLAAC, DHCP) rather than configured: it has a finite valid lifetime. */
@@ -28,40 +33,68 @@ export interface AddressInfo {
   readonly broadcast: string | null;
 }
 
-/** The common arguments: a device in a namespace (null/absent: root). */
-export interface OnDevice {
+/** The common arguments: a device in a namespace (null/absent: root), and the executor. */
+export interface OnDevice extends Via {
   readonly namespace?: string | null;
   readonly dev: string;
 }
 
-function place(a: OnDevice): { ns: NamespaceName | null; dev: DeviceName } {
-  const dev = deviceName(a.dev, 'dev');
-  return { ns: existingNamespace(a.namespace), dev };
+/** A validated address on a device. */
+export interface AddressSpec {
+  readonly dev: DeviceName;
+  readonly cidr: Cidr;
+  readonly scope?: RouteScope;
+}
+
+/** Validates an address argument (not its namespace). @throws {InvalidInputError} */
+export function addressSpec(a: {
+  readonly dev: string;
+  readonly cidr: string;
+  readonly scope?: string;
+}): AddressSpec {
+  return defined({
+    cidr: cidr(a.cidr, 'cidr'),
+    dev: deviceName(a.dev, 'dev'),
+    scope: a.scope === undefined ? undefined : routeScope(a.scope),
+  });
+}
+
+/** The op that adds an address (IPv4 broadcast computed when the line is rendered). Pure. */
+export function addAddressOps(s: AddressSpec): IpOp[] {
+  return [{ op: 'addr.add', ...s }];
+}
+
+/** The op that deletes an address. Pure. */
+export function deleteAddressOps(s: AddressSpec): IpOp[] {
+  return [{ op: 'addr.del', cidr: s.cidr, dev: s.dev }];
 }
 
 /**
  * Adds an address. An IPv4 address gets its broadcast computed from the prefix (a /32 is its own).
  *
+ * Equivalent to: `ip [-n NS] addr add CIDR [brd B] [scope S] dev DEV`
+ *
  * @throws {AddressAlreadyExistsError} when it is already there; {@link DeviceNotFoundError}
  */
 export async function addAddress(a: OnDevice & { readonly cidr: string; readonly scope?: string }) {
-  const c = cidr(a.cidr, 'cidr');
-  const scope = a.scope === undefined ? undefined : routeScope(a.scope);
-  const { ns, dev } = place(a);
-  await ipExecutor().apply(ns, [{ op: 'addr.add', cidr: c, dev, ...(scope ? { scope } : {}) }]);
+  const s = addressSpec(a);
+  const ns = optionalNamespace(a.namespace);
+  await executorOf(a).apply(ns, addAddressOps(s));
 }
 
 /**
  * Deletes an address; an absent address is success.
  *
+ * Equivalent to: `ip [-n NS] addr del CIDR dev DEV`
+ *
  * @returns true if it was there
  * @throws {DeviceNotFoundError} when the device is missing
  */
 export async function deleteAddress(a: OnDevice & { readonly cidr: string }): Promise<boolean> {
-  const c = cidr(a.cidr, 'cidr');
-  const { ns, dev } = place(a);
+  const s = addressSpec(a);
+  const ns = optionalNamespace(a.namespace);
   try {
-    await ipExecutor().apply(ns, [{ op: 'addr.del', cidr: c, dev }]);
+    await executorOf(a).apply(ns, deleteAddressOps(s));
     return true;
   } catch (e) {
     if (e instanceof ObjectNotFoundError) return false;
@@ -69,20 +102,30 @@ export async function deleteAddress(a: OnDevice & { readonly cidr: string }): Pr
   }
 }
 
-/** Removes every address of one family (or both) from a device. */
-export async function flushAddresses(a: OnDevice & { readonly family?: 4 | 6 }): Promise<void> {
+/** The op that removes every address of one family (or both) from a device. Pure. */
+export function flushAddressesOps(dev: DeviceName, family?: IpFamily): IpOp[] {
+  return [{ op: 'addr.flush', ...defined({ dev, family }) }];
+}
+
+/**
+ * Removes every address of one family (or both) from a device.
+ *
+ * Equivalent to: `ip [-n NS] addr flush dev DEV [to 0.0.0.0/0 | to ::/0]`
+ */
+export async function flushAddresses(a: OnDevice & { readonly family?: IpFamily }): Promise<void> {
   if (a.family !== undefined && a.family !== 4 && a.family !== 6) {
     throw new InvalidInputError(`family: ${JSON.stringify(a.family)} is not 4 or 6`, 'family');
   }
-  const { ns, dev } = place(a);
-  await ipExecutor().apply(ns, [{ op: 'addr.flush', dev, ...(a.family ? { family: a.family } : {}) }]);
+  const dev = deviceName(a.dev, 'dev');
+  const ns = optionalNamespace(a.namespace);
+  await executorOf(a).apply(ns, flushAddressesOps(dev, a.family));
 }
 
 /** Filters for {@link listAddresses}. */
-export interface AddressFilter {
+export interface AddressFilter extends Via {
   readonly namespace?: string | null;
   readonly dev?: string;
-  readonly family?: 4 | 6;
+  readonly family?: IpFamily;
   readonly scope?: string;
   /** true: only configured (permanent) ones; false: only dynamic ones. */
   readonly permanent?: boolean;
@@ -90,11 +133,17 @@ export interface AddressFilter {
   readonly dadfailed?: boolean;
 }
 
-/** Lists addresses, filtered. @throws {DeviceNotFoundError} when `dev` is given and missing */
+/**
+ * Lists addresses, filtered.
+ *
+ * Equivalent to: `ip [-n NS] -j addr show [dev DEV]`
+ *
+ * @throws {DeviceNotFoundError} when `dev` is given and missing
+ */
 export async function listAddresses(f: AddressFilter = {}): Promise<AddressInfo[]> {
   const dev = f.dev === undefined ? undefined : deviceName(f.dev, 'dev');
-  const ns = existingNamespace(f.namespace);
-  const [r] = await ipExecutor().apply(ns, [{ op: 'link.show', ...(dev ? { name: dev } : {}) }]);
+  const ns = optionalNamespace(f.namespace);
+  const [r] = await executorOf(f).apply(ns, [{ op: 'link.show', ...defined({ name: dev }) }]);
   return parseAddresses(r?.output).filter(
     (x) =>
       (f.family === undefined || x.family === f.family) &&
@@ -127,4 +176,40 @@ export function parseAddresses(output: unknown): AddressInfo[] {
     }
   }
   return out;
+}
+
+/**
+ * A comparison key for a CIDR: IPv6 spellings of one address (`fd00:0::1`, `FD00::1`) are one key.
+ * The WHATWG URL parser writes IPv6 hosts in their one compressed lower-case form.
+ */
+function cidrKey(c: Cidr): string {
+  const { address, prefixLength } = splitCidr(c);
+  return address.includes(':') ? `${new URL(`http://[${address}]/`).hostname}/${prefixLength}` : c;
+}
+
+/**
+ * The ops that make `dev` carry exactly `want` among its configured global addresses, as Neutron's
+ * init_l3 does: missing ones are added, unwanted ones deleted; link-local, host-scoped and dynamic
+ * (SLAAC, DHCP) addresses are left alone. `have` is what {@link listAddresses} or observeNamespace
+ * read (other devices' addresses are ignored). Pure; returns [] when the device has converged.
+ *
+ * @throws {InvalidInputError} for a malformed wanted CIDR or device name
+ */
+export function planAddresses(dev: string, want: readonly string[], have: readonly AddressInfo[]): IpOp[] {
+  const d = deviceName(dev, 'dev');
+  const wanted = new Map(
+    want.map((c, i) => {
+      const v = cidr(c, `want[${i}]`);
+      return [cidrKey(v), v] as const;
+    }),
+  );
+  const current = new Map(
+    have
+      .filter((a) => a.dev === d && a.scope === 'global' && !a.dynamic)
+      .map((a) => [cidrKey(a.cidr), a.cidr] as const),
+  );
+  const ops: IpOp[] = [];
+  for (const [k, c] of current) if (!wanted.has(k)) ops.push({ op: 'addr.del', cidr: c, dev: d });
+  for (const [k, c] of wanted) if (!current.has(k)) ops.push({ op: 'addr.add', cidr: c, dev: d });
+  return ops;
 }

@@ -1,10 +1,10 @@
-import { statSync } from 'node:fs';
-import { TenantnetError } from '../errors.js';
+// One long-lived `ip -batch` coprocess per namespace and family, with marker framing (Neutron: ip_lib, one process per command there).
 import { Coproc, CoprocExitedError } from '../exec/coproc.js';
-import { NamespaceNotFoundError } from '../net/namespace.js';
-import type { NamespaceName } from '../net/types.js';
+import { NamespaceNotFoundError, statNamespace } from '../net/namespace.js';
+import type { IpFamily, NamespaceName } from '../net/types.js';
 import { IpCommandError, IpProcessExitedError, mapIpError } from './errors.js';
-import { batchLine, type IpOp, isRead } from './ops.js';
+import { batchLine } from './line.js';
+import { type IpOp, isRead } from './ops.js';
 
 /**
  * The line written after every command. It always fails (no device can have a `/` in its name),
@@ -56,7 +56,7 @@ export interface OpResult {
 /** Options for an {@link IpBatch}. */
 export interface IpBatchOptions {
   /** Start `ip` with `-6`: IPv6 dumps and flushes of routes and rules need it. */
-  readonly family?: 4 | 6;
+  readonly family?: IpFamily;
   /** Fail a command (and restart `ip`) when it has no answer within this many ms (default 60000). */
   readonly requestTimeoutMs?: number;
   /** Run through the root helper when not root (default true); false for read-only use. */
@@ -109,24 +109,40 @@ export class IpBatch {
    * Runs operations in order, all written at once, and waits for every answer.
    *
    * @returns one result per operation
-   * @throws the first operation's typed error ({@link IpCommandError} and subclasses), after all have
-   *   answered; {@link NamespaceNotFoundError}; {@link IpProcessExitedError} when `ip` died
+   * @throws {InvalidInputError} when an op does not render to a safe line (nothing is written);
+   *   {@link NamespaceNotFoundError} for this namespace or one an op moves a link into (nothing is
+   *   written); the first operation's typed error ({@link IpCommandError} and subclasses), after all
+   *   have answered; {@link IpProcessExitedError} when `ip` died
    */
   async apply(ops: readonly IpOp[]): Promise<OpResult[]> {
-    const settled = await this.settle(ops);
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<OpResult>).value);
+    return firstError(await this.settle(ops));
   }
 
   /** Like {@link apply}, but reports each operation's outcome instead of throwing the first error. */
   async settle(ops: readonly IpOp[]): Promise<PromiseSettledResult<OpResult>[]> {
+    let lines: string[];
+    try {
+      lines = ops.map(batchLine);
+      checkReferencedNamespaces(ops);
+    } catch (e) {
+      return ops.map(() => ({ status: 'rejected', reason: e }));
+    }
+    return this.runLines(ops, lines);
+  }
+
+  /**
+   * Runs ops whose lines the caller has rendered with {@link batchLine} and whose referenced
+   * namespaces it has checked ({@link checkReferencedNamespaces}): what an executor that splits one
+   * list over several coprocesses uses, so that nothing is written before everything was checked.
+   * Checks this batch's own namespace (one `stat()`).
+   */
+  async runLines(ops: readonly IpOp[], lines: readonly string[]): Promise<PromiseSettledResult<OpResult>[]> {
     try {
       await this.checkNamespace();
     } catch (e) {
       return ops.map(() => ({ status: 'rejected', reason: e }));
     }
-    return Promise.allSettled(ops.map((op) => this.one(op)));
+    return Promise.allSettled(ops.map((op, i) => this.one(op, lines[i]!)));
   }
 
   /**
@@ -136,20 +152,34 @@ export class IpBatch {
    */
   private async checkNamespace(): Promise<void> {
     if (!this.namespace) return;
-    const st = statSync(`/run/netns/${this.namespace}`, { throwIfNoEntry: false });
-    if (!st) {
+    const ino = statNamespace(this.namespace);
+    if (ino === null) {
       this.nsInode = null;
       if (this.coproc.pid !== null) await this.coproc.kill('SIGKILL');
       throw new NamespaceNotFoundError(this.namespace);
     }
-    if (this.nsInode !== null && this.nsInode !== st.ino && this.coproc.pid !== null) {
+    if (this.nsInode !== null && this.nsInode !== ino && this.coproc.pid !== null) {
       await this.coproc.kill('SIGKILL');
     }
-    this.nsInode = st.ino;
+    this.nsInode = ino;
   }
 
-  private async one(op: IpOp): Promise<OpResult> {
-    const line = batchLine(op);
+  /**
+   * Lets go of the `ip` process when its namespace was deleted (or replaced) behind tenantnet's back:
+   * an idle `ip -n NS` would otherwise keep the deleted namespace, and every device in it, alive.
+   * The next command starts a new process (or fails with {@link NamespaceNotFoundError}).
+   *
+   * @returns true when the process was let go
+   */
+  async releaseIfGone(): Promise<boolean> {
+    if (!this.namespace || this.nsInode === null) return false;
+    if (statNamespace(this.namespace) === this.nsInode) return false;
+    this.nsInode = null;
+    await this.coproc.kill('SIGKILL');
+    return true;
+  }
+
+  private async one(op: IpOp, line: string): Promise<OpResult> {
     let outcome: LineOutcome;
     try {
       outcome = await this.coproc.request((ctx) => {
@@ -174,6 +204,10 @@ export class IpBatch {
     if (!(e instanceof CoprocExitedError)) return e as Error;
     const ns = /Cannot open network namespace "([^"]*)"/.exec(e.lastOutput);
     if (ns) return new NamespaceNotFoundError(ns[1]!, line, e.lastOutput);
+    // Killed because its namespace was deleted under it (see releaseIfGone).
+    if (this.namespace && statNamespace(this.namespace) === null) {
+      return new NamespaceNotFoundError(this.namespace, line, e.lastOutput);
+    }
     return new IpProcessExitedError(this.namespace, line, e.lastOutput, { cause: e });
   }
 
@@ -203,98 +237,33 @@ function isEmptyObject(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && Object.keys(v).length === 0;
 }
 
-const batches = new Map<string, IpBatch>();
-
-/** PIDs of the shared `ip` coprocesses now running (they sit inside their namespaces). */
-export function ipBatchPids(): Set<number> {
-  const pids = new Set<number>();
-  for (const b of batches.values()) if (b.pid !== null) pids.add(b.pid);
-  return pids;
-}
-
 /**
- * The shared {@link IpBatch} for a namespace (and family), created on first use.
+ * The results of settled operations, or the first failure (thrown once all have answered).
  *
- * @param namespace null for the root namespace
- * @param family 6 for the `-6` coprocess (started only if something needs it)
+ * @throws the first rejection's reason
  */
-export function ipBatch(namespace: NamespaceName | null, family: 4 | 6 = 4): IpBatch {
-  const key = `${namespace ?? ''}|${family}`;
-  let b = batches.get(key);
-  if (!b) {
-    b = new IpBatch(namespace, { family });
-    batches.set(key, b);
-  }
-  return b;
+export function firstError(settled: readonly PromiseSettledResult<OpResult>[]): OpResult[] {
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<OpResult>).value);
 }
 
 /**
- * Stops the shared coprocesses of one namespace (`namespace` given, null for root) or of all
- * (no argument). Call before deleting a namespace, and at exit so Node can end.
- */
-export async function closeIpBatches(namespace?: NamespaceName | null): Promise<void> {
-  const closing: Promise<void>[] = [];
-  for (const [key, b] of batches) {
-    if (namespace === undefined || b.namespace === namespace) {
-      batches.delete(key);
-      closing.push(b.close());
-    }
-  }
-  await Promise.all(closing);
-}
-
-/** Runs operations somewhere: the real executor uses {@link ipBatch}; unit tests install a fake. */
-export interface IpExecutor {
-  /** Runs `ops` in order in `namespace`; resolves with one result per op or throws the first error. */
-  apply(namespace: NamespaceName | null, ops: readonly IpOp[]): Promise<OpResult[]>;
-  /** Runs `ops` in order; reports each outcome. */
-  settle(namespace: NamespaceName | null, ops: readonly IpOp[]): Promise<PromiseSettledResult<OpResult>[]>;
-}
-
-/**
- * The real executor. Operations that need `-6` go to that namespace's `-6` coprocess; a list that
- * mixes families runs in consecutive same-family groups so that order holds.
- */
-export const batchExecutor: IpExecutor = {
-  async apply(namespace, ops) {
-    const settled = await this.settle(namespace, ops);
-    const failed = settled.find((s) => s.status === 'rejected');
-    if (failed) throw failed.reason;
-    return settled.map((s) => (s as PromiseFulfilledResult<OpResult>).value);
-  },
-  async settle(namespace, ops) {
-    const out: PromiseSettledResult<OpResult>[] = [];
-    let i = 0;
-    while (i < ops.length) {
-      const fam = familyNeed(ops[i]!);
-      let j = i;
-      while (j < ops.length && familyNeed(ops[j]!) === fam) j++;
-      out.push(...(await ipBatch(namespace, fam).settle(ops.slice(i, j))));
-      i = j;
-    }
-    return out;
-  },
-};
-
-function familyNeed(o: IpOp): 4 | 6 {
-  return 'family' in o && o.family === 6 ? 6 : 4;
-}
-
-let current: IpExecutor = batchExecutor;
-
-/** The executor the ip_lib functions use (the real one unless a test installed another). */
-export function ipExecutor(): IpExecutor {
-  return current;
-}
-
-/**
- * Installs an executor (a fake in unit tests); returns the previous one so it can be restored.
+ * Checks that every namespace an op names besides its own (a veth peer's `netns`, a `link set netns`)
+ * exists, counting those a `netns add` earlier in the same list makes: `ip` ends its whole process
+ * on a missing one. One `stat()` per distinct name.
  *
- * @throws {TenantnetError} never; typed for symmetry with other setters
+ * @throws {NamespaceNotFoundError} for the first missing one
  */
-export function setIpExecutor(executor: IpExecutor): IpExecutor {
-  if (!executor) throw new TenantnetError('setIpExecutor: executor is required');
-  const prev = current;
-  current = executor;
-  return prev;
+export function checkReferencedNamespaces(ops: readonly IpOp[]): void {
+  const made = new Set<string>();
+  const seen = new Set<string>();
+  for (const o of ops) {
+    if (o.op === 'netns.add') made.add(o.name);
+    if (o.op === 'netns.del') made.delete(o.name);
+    const ref = o.op === 'veth.add' ? o.peerNamespace : o.op === 'link.set' ? o.set.namespace : undefined;
+    if (ref === undefined || made.has(ref) || seen.has(ref)) continue;
+    if (statNamespace(ref) === null) throw new NamespaceNotFoundError(ref);
+    seen.add(ref);
+  }
 }

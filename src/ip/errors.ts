@@ -1,3 +1,4 @@
+// Typed errors for `ip` commands, mapped from kernel text in the context of the verb (Neutron: ip_lib exceptions, privileged.agent.linux.ip_lib).
 import { TenantnetError } from '../errors.js';
 import { NamespaceNotFoundError } from '../net/namespace.js';
 

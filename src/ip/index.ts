@@ -1,3 +1,4 @@
+// The ip layer's public names (Neutron: agent.linux.ip_lib).
 export {
   existingNamespace,
   NamespaceNotFoundError,
@@ -13,6 +14,7 @@ export {
   deviceName,
   familyOf,
   type IpAddress,
+  type IpFamily,
   intIn,
   ipAddress,
   ipv4Broadcast,
@@ -33,28 +35,30 @@ export {
 export {
   type AddressFilter,
   type AddressInfo,
+  type AddressSpec,
   addAddress,
+  addAddressOps,
+  addressSpec,
   deleteAddress,
+  deleteAddressOps,
   flushAddresses,
+  flushAddressesOps,
   listAddresses,
   type OnDevice,
   parseAddresses,
+  planAddresses,
 } from './addresses.js';
 export {
-  batchExecutor,
-  closeIpBatches,
+  checkReferencedNamespaces,
+  firstError,
   IpBatch,
   type IpBatchOptions,
-  type IpExecutor,
-  ipBatch,
-  ipBatchPids,
-  ipExecutor,
   type LineOutcome,
   MARKER,
   MarkerFrame,
   type OpResult,
-  setIpExecutor,
 } from './batch.js';
+export { defined } from './defined.js';
 export {
   AddressAlreadyExistsError,
   DeviceNotFoundError,
@@ -68,28 +72,54 @@ export {
   OperationNotSupportedError,
 } from './errors.js';
 export {
+  batchExecutor,
+  closeIpBatches,
+  executorOf,
+  type IpExecutor,
+  ipBatch,
+  ipBatchPids,
+  ipExecutor,
+  setIpExecutor,
+  type Via,
+} from './executor.js';
+export { batchLine, sysctlSetting } from './line.js';
+export {
   addBridge,
   addVeth,
   addVxlan,
   type BridgeArgs,
+  type BridgeSpec,
+  bridgeOps,
+  bridgeSpec,
+  type VethArgs,
+  type VethSpec,
+  type VxlanArgs,
+  type VxlanLinkSpec,
+  vethOps,
+  vethSpec,
+  vxlanOps,
+  vxlanSpec,
+} from './link-add.js';
+export { deleteLinkGroup, linkGroupDeleteOps } from './link-group.js';
+export {
   deleteLink,
-  deleteLinkGroup,
+  deleteLinkOps,
   getLink,
   type InNamespace,
   type LinkInfo,
   listLinks,
-  OWNER_ALIAS_PREFIX,
-  type Ownership,
   parseLinks,
   type SetLinkArgs,
+  type SetLinkSpec,
   setLink,
-  type VethArgs,
-  type VxlanArgs,
+  setLinkOps,
+  setLinkSpec,
 } from './links.js';
-export { type LinkEvent, type LinkMonitor, monitorLinks } from './monitor.js';
+export { type LinkEvent, type LinkMonitor, type MonitorOptions, monitorLinks } from './monitor.js';
 export {
   type CreateNamespaceOptions,
   createNamespace,
+  createNamespaceOps,
   deleteNamespace,
   execInNamespace,
   inheritsPromoteSecondaries,
@@ -98,14 +128,20 @@ export {
 } from './namespaces.js';
 export {
   addNeighbour,
+  addNeighbourOps,
   deleteNeighbour,
+  deleteNeighbourOps,
   flushNeighbours,
+  flushNeighboursOps,
   listNeighbours,
+  type NeighbourArgs,
   type NeighbourInfo,
+  type NeighbourSpec,
+  neighbourSpec,
   parseNeighbours,
 } from './neighbours.js';
+export { type NamespaceState, observeNamespace } from './observe.js';
 export {
-  batchLine,
   type IpOp,
   isRead,
   type LinkChanges,
@@ -115,10 +151,23 @@ export {
   type VxlanSpec,
 } from './ops.js';
 export {
+  isOwned,
+  type Mark,
+  markOps,
+  OWNER_ALIAS_PREFIX,
+  type Ownership,
+  ownerOf,
+  ownershipMark,
+} from './ownership.js';
+export {
   addRoute,
+  addRouteOps,
+  defaultGatewayOps,
   deleteDefaultGateway,
   deleteRoute,
+  deleteRouteOps,
   flushRoutes,
+  flushRoutesOps,
   type GatewayArgs,
   getDefaultGateways,
   listRoutes,
@@ -126,16 +175,27 @@ export {
   type RouteArgs,
   type RouteInfo,
   replaceRoute,
+  replaceRouteOps,
   routeSpec,
   setDefaultGateway,
 } from './routes.js';
 export {
   addRule,
+  addRuleOps,
   deleteRule,
+  deleteRuleOps,
   listRules,
   parseRules,
   type RuleArgs,
   type RuleInfo,
   ruleSpec,
 } from './rules.js';
-export { parseFailures as parseSysctlFailures, SysctlError, sysctl } from './sysctl.js';
+export {
+  parseFailures as parseSysctlFailures,
+  SysctlError,
+  type SysctlSpec,
+  sysctl,
+  sysctlError,
+  sysctlOps,
+  sysctlSpec,
+} from './sysctl.js';

@@ -1,11 +1,8 @@
-import { InvalidInputError } from '../errors.js';
-import { existingNamespace } from '../net/namespace.js';
+// Links as read back, changed and deleted one at a time (Neutron: ip_lib.IPDevice.link).
+import { optionalNamespace } from '../net/namespace.js';
 import {
   type DeviceName,
   deviceName,
-  intIn,
-  ipAddress,
-  type LinkGroup,
   linkGroup,
   mac,
   mtu,
@@ -14,20 +11,11 @@ import {
   token,
 } from '../net/types.js';
 import { type AddressInfo, parseAddresses } from './addresses.js';
-import { ipExecutor } from './batch.js';
-import { DeviceNotFoundError, ObjectNotFoundError } from './errors.js';
-import type { IpOp, LinkChanges, VxlanSpec } from './ops.js';
-
-/** Marks a link as tenantnet's: its ifalias becomes `tenantnet:<owner>` and it joins `group`. */
-export interface Ownership {
-  /** Who made it (a router, a network…): 1-200 of `A-Z a-z 0-9 _ . : -`. */
-  readonly owner: string;
-  /** Link group number: everything of one owner set can be listed and deleted with one request. */
-  readonly group: number;
-}
-
-/** The ifalias prefix of links tenantnet made. */
-export const OWNER_ALIAS_PREFIX = 'tenantnet:';
+import { defined } from './defined.js';
+import { DeviceNotFoundError } from './errors.js';
+import { executorOf, type IpExecutor, type Via } from './executor.js';
+import type { IpOp, LinkChanges } from './ops.js';
+import { ownerOf } from './ownership.js';
 
 /** Where a link lives: a namespace name, or null/absent for the root namespace. */
 export interface InNamespace {
@@ -58,187 +46,23 @@ export interface LinkInfo {
   readonly addresses: readonly AddressInfo[];
 }
 
-function ns(value: string | null | undefined, where = 'namespace'): NamespaceName | null {
-  return value === null || value === undefined ? null : namespaceName(value, where);
-}
-
-/** Checked after every argument is validated. A missing `netns X` would also end the `ip` process. */
-function mustExist(n: NamespaceName | null): void {
-  existingNamespace(n);
-}
-
 /**
  * Some words name a second device that `ip` resolves while parsing (`master X`, vxlan `dev X`);
  * a missing one is a parse error that ends the batch process and fails everything in flight.
  * So that device is checked first with a read, one extra round trip.
- */
-async function requireDevice(n: NamespaceName | null, dev: DeviceName): Promise<void> {
-  await ipExecutor().apply(n, [{ op: 'link.show', name: dev }]);
-}
-
-function ownership(o: Ownership | undefined): { group?: LinkGroup; alias?: string } {
-  if (!o) return {};
-  return {
-    group: linkGroup(o.group, 'owner.group'),
-    alias: `${OWNER_ALIAS_PREFIX}${token(o.owner, 'owner.owner')}`,
-  };
-}
-
-/** Arguments of {@link addVeth}. */
-export interface VethArgs extends InNamespace {
-  readonly name: string;
-  readonly peer: string;
-  /** Create the peer end directly in this namespace (it must exist). */
-  readonly peerNamespace?: string | null;
-  readonly mtu?: number;
-  readonly mac?: string;
-  readonly peerMac?: string;
-  /** Bring both ends up. */
-  readonly up?: boolean;
-  readonly owner?: Ownership;
-}
-
-/**
- * Creates a veth pair; the peer is created straight in `peerNamespace` when given (no move).
  *
- * @throws {InvalidInputError} before anything runs; {@link LinkAlreadyExistsError};
- *   {@link NamespaceNotFoundError}
+ * @throws {DeviceNotFoundError} when it is missing
  */
-export async function addVeth(a: VethArgs): Promise<void> {
-  const here = ns(a.namespace);
-  const there = a.peerNamespace === undefined ? here : ns(a.peerNamespace, 'peerNamespace');
-  const name = deviceName(a.name, 'name');
-  const peer = deviceName(a.peer, 'peer');
-  const m = a.mtu === undefined ? undefined : mtu(a.mtu);
-  const own = ownership(a.owner);
-  const op: IpOp = {
-    op: 'veth.add',
-    name,
-    peer,
-    ...(there !== here && there ? { peerNamespace: there } : {}),
-    ...(own.group !== undefined ? { group: own.group } : {}),
-    ...(m !== undefined ? { mtu: m } : {}),
-    ...(a.mac !== undefined ? { mac: mac(a.mac, 'mac') } : {}),
-    ...(a.peerMac !== undefined ? { peerMac: mac(a.peerMac, 'peerMac') } : {}),
-  };
-  if (there === null && here !== null) {
-    // `ip -n NS` has no name for the root namespace: create the pair from the root side instead.
-    throw new InvalidInputError(
-      'peerNamespace: null (the root namespace) needs the pair created from the root namespace: swap name/peer and namespace/peerNamespace',
-      'peerNamespace',
-    );
-  }
-  mustExist(here);
-  mustExist(there);
-  const set: LinkChanges = { ...(own.alias ? { alias: own.alias } : {}), ...(a.up ? { up: true } : {}) };
-  const hereOps: IpOp[] = [op];
-  if (Object.keys(set).length) hereOps.push({ op: 'link.set', name, set });
-  if (there === here) {
-    if (Object.keys(set).length) hereOps.push({ op: 'link.set', name: peer, set });
-    await ipExecutor().apply(here, hereOps);
-    return;
-  }
-  await ipExecutor().apply(here, hereOps);
-  // ifalias is ignored by the kernel at creation, so the peer's mark is set where it now lives.
-  if (Object.keys(set).length) await ipExecutor().apply(there, [{ op: 'link.set', name: peer, set }]);
-}
-
-/** Arguments of {@link addBridge}. */
-export interface BridgeArgs extends InNamespace {
-  readonly name: string;
-  readonly mtu?: number;
-  readonly up?: boolean;
-  readonly owner?: Ownership;
-}
-
-/** Creates a Linux bridge. @throws {LinkAlreadyExistsError} and the usual validation errors */
-export async function addBridge(a: BridgeArgs): Promise<void> {
-  const here = ns(a.namespace);
-  const name = deviceName(a.name, 'name');
-  const own = ownership(a.owner);
-  const ops: IpOp[] = [
-    {
-      op: 'bridge.add',
-      name,
-      ...(own.group !== undefined ? { group: own.group } : {}),
-      ...(a.mtu !== undefined ? { mtu: mtu(a.mtu) } : {}),
-    },
-  ];
-  const set: LinkChanges = { ...(own.alias ? { alias: own.alias } : {}), ...(a.up ? { up: true } : {}) };
-  if (Object.keys(set).length) ops.push({ op: 'link.set', name, set });
-  mustExist(here);
-  await ipExecutor().apply(here, ops);
-}
-
-/** Arguments of {@link addVxlan}. */
-export interface VxlanArgs extends InNamespace {
-  readonly name: string;
-  readonly vni: number;
-  readonly local?: string;
-  readonly remote?: string;
-  /** Multicast group (needs `dev`). */
-  readonly group?: string;
-  readonly dev?: string;
-  readonly dstport?: number;
-  readonly learning?: boolean;
-  readonly mtu?: number;
-  readonly up?: boolean;
-  readonly owner?: Ownership;
-}
-
-/** Creates a VXLAN device. @throws {InvalidInputError} (remote and group together, bad VNI…) */
-export async function addVxlan(a: VxlanArgs): Promise<void> {
-  const here = ns(a.namespace);
-  const name = deviceName(a.name, 'name');
-  if (a.remote !== undefined && a.group !== undefined) {
-    throw new InvalidInputError('vxlan: give either remote or group, not both', 'remote');
-  }
-  const vxlan: VxlanSpec = {
-    vni: intIn(a.vni, 0, 0xffffff, 'vni'),
-    ...(a.local !== undefined ? { local: ipAddress(a.local, 'local') } : {}),
-    ...(a.remote !== undefined ? { remote: ipAddress(a.remote, 'remote') } : {}),
-    ...(a.group !== undefined ? { group: ipAddress(a.group, 'group') } : {}),
-    ...(a.dev !== undefined ? { dev: deviceName(a.dev, 'dev') } : {}),
-    ...(a.dstport !== undefined ? { dstport: intIn(a.dstport, 1, 65535, 'dstport') } : {}),
-    ...(a.learning !== undefined ? { learning: a.learning } : {}),
-  };
-  const own = ownership(a.owner);
-  const ops: IpOp[] = [
-    {
-      op: 'vxlan.add',
-      name,
-      vxlan,
-      ...(own.group !== undefined ? { group: own.group } : {}),
-      ...(a.mtu !== undefined ? { mtu: mtu(a.mtu) } : {}),
-    },
-  ];
-  const set: LinkChanges = { ...(own.alias ? { alias: own.alias } : {}), ...(a.up ? { up: true } : {}) };
-  if (Object.keys(set).length) ops.push({ op: 'link.set', name, set });
-  mustExist(here);
-  if (vxlan.dev) await requireDevice(here, vxlan.dev);
-  await ipExecutor().apply(here, ops);
-}
-
-/**
- * Deletes a link (a veth takes its peer with it). A missing link is success.
- *
- * @returns true if it existed
- */
-export async function deleteLink(a: InNamespace & { readonly name: string }): Promise<boolean> {
-  const here = ns(a.namespace);
-  const name = deviceName(a.name, 'name');
-  mustExist(here);
-  try {
-    await ipExecutor().apply(here, [{ op: 'link.del', name }]);
-    return true;
-  } catch (e) {
-    if (e instanceof DeviceNotFoundError) return false;
-    throw e;
-  }
+export async function requireDevice(
+  ex: IpExecutor,
+  ns: NamespaceName | null,
+  dev: DeviceName,
+): Promise<void> {
+  await ex.apply(ns, [{ op: 'link.show', name: dev }]);
 }
 
 /** Arguments of {@link setLink}: the link and what to change (all optional). */
-export interface SetLinkArgs extends InNamespace {
+export interface SetLinkArgs extends InNamespace, Via {
   readonly name: string;
   readonly up?: boolean;
   readonly mtu?: number;
@@ -252,70 +76,104 @@ export interface SetLinkArgs extends InNamespace {
   readonly moveTo?: string;
 }
 
+/** A validated `link set`: the link and its changes. */
+export interface SetLinkSpec {
+  readonly name: DeviceName;
+  readonly set: LinkChanges;
+}
+
+/** Validates the arguments of {@link setLink} (not its namespace). @throws {InvalidInputError} */
+export function setLinkSpec(a: Omit<SetLinkArgs, 'namespace' | 'executor'>): SetLinkSpec {
+  return {
+    name: deviceName(a.name, 'name'),
+    set: defined({
+      up: a.up,
+      mtu: a.mtu === undefined ? undefined : mtu(a.mtu),
+      mac: a.mac === undefined ? undefined : mac(a.mac, 'mac'),
+      newName: a.newName === undefined ? undefined : deviceName(a.newName, 'newName'),
+      alias: a.alias === undefined ? undefined : token(a.alias, 'alias'),
+      allmulticast: a.allmulticast,
+      master: a.master === undefined ? undefined : a.master === null ? null : deviceName(a.master, 'master'),
+      namespace: a.moveTo === undefined ? undefined : namespaceName(a.moveTo, 'moveTo'),
+    }),
+  };
+}
+
+/** The one op of a `link set`. Pure. */
+export function setLinkOps(s: SetLinkSpec): IpOp[] {
+  return [{ op: 'link.set', name: s.name, set: s.set }];
+}
+
 /**
  * Changes link attributes in one kernel request. A rename needs the link down; pass `up: false`
  * with it (the kernel applies the name before bringing the link up again only if asked).
  *
+ * Equivalent to: `ip [-n NS] link set dev NAME [mtu M] [address MAC] [name NEW] [alias A] [master BR | nomaster] [netns NS2] [up | down]`
+ *
  * @throws {DeviceNotFoundError}; {@link InvalidArgumentError} (for example an MTU below the
- *   device's minimum); validation errors before anything runs
+ *   device's minimum); {@link NamespaceNotFoundError} for a missing `moveTo`; validation errors
+ *   before anything runs
  */
 export async function setLink(a: SetLinkArgs): Promise<void> {
-  const here = ns(a.namespace);
-  const name = deviceName(a.name, 'name');
-  const set: LinkChanges = {
-    ...(a.up !== undefined ? { up: a.up } : {}),
-    ...(a.mtu !== undefined ? { mtu: mtu(a.mtu) } : {}),
-    ...(a.mac !== undefined ? { mac: mac(a.mac, 'mac') } : {}),
-    ...(a.newName !== undefined ? { newName: deviceName(a.newName, 'newName') } : {}),
-    ...(a.alias !== undefined ? { alias: token(a.alias, 'alias') } : {}),
-    ...(a.allmulticast !== undefined ? { allmulticast: a.allmulticast } : {}),
-    ...(a.master !== undefined ? { master: a.master === null ? null : deviceName(a.master, 'master') } : {}),
-    ...(a.moveTo !== undefined ? { namespace: namespaceName(a.moveTo, 'moveTo') } : {}),
-  };
-  mustExist(here);
-  if (set.namespace) mustExist(set.namespace);
-  if (set.master) await requireDevice(here, set.master);
-  await ipExecutor().apply(here, [{ op: 'link.set', name, set }]);
+  const s = setLinkSpec(a);
+  const ns = optionalNamespace(a.namespace);
+  const ex = executorOf(a);
+  if (s.set.master) await requireDevice(ex, ns, s.set.master);
+  await ex.apply(ns, setLinkOps(s));
 }
 
-/** Reads one link. @throws {DeviceNotFoundError} when it does not exist */
-export async function getLink(a: InNamespace & { readonly name: string }): Promise<LinkInfo> {
-  const here = ns(a.namespace);
-  const name = deviceName(a.name, 'name');
-  mustExist(here);
-  const [r] = await ipExecutor().apply(here, [{ op: 'link.show', name }]);
-  const link = parseLinks(r?.output)[0];
-  if (!link) throw new DeviceNotFoundError(name, here);
-  return link;
-}
-
-/** Lists links (all, or one group's). */
-export async function listLinks(a: InNamespace & { readonly group?: number } = {}): Promise<LinkInfo[]> {
-  const here = ns(a.namespace);
-  const group = a.group === undefined ? undefined : linkGroup(a.group);
-  mustExist(here);
-  const [r] = await ipExecutor().apply(here, [
-    { op: 'link.show', ...(group !== undefined ? { group } : {}) },
-  ]);
-  return parseLinks(r?.output);
+/** The op that deletes a link (a veth takes its peer with it). Pure. */
+export function deleteLinkOps(name: DeviceName): IpOp[] {
+  return [{ op: 'link.del', name }];
 }
 
 /**
- * Deletes every link of a group with one kernel request (`ip link del group N`), the fast teardown.
+ * Deletes a link (a veth takes its peer with it). A missing link is success.
  *
- * @returns false when the group was empty (the kernel says ENODEV; that is success here)
+ * Equivalent to: `ip [-n NS] link del dev NAME`
+ *
+ * @returns true if it existed
  */
-export async function deleteLinkGroup(a: InNamespace & { readonly group: number }): Promise<boolean> {
-  const here = ns(a.namespace);
-  const group = linkGroup(a.group);
-  mustExist(here);
+export async function deleteLink(a: InNamespace & Via & { readonly name: string }): Promise<boolean> {
+  const name = deviceName(a.name, 'name');
+  const ns = optionalNamespace(a.namespace);
   try {
-    await ipExecutor().apply(here, [{ op: 'link.del.group', group }]);
+    await executorOf(a).apply(ns, deleteLinkOps(name));
     return true;
   } catch (e) {
-    if (e instanceof ObjectNotFoundError) return false;
+    if (e instanceof DeviceNotFoundError) return false;
     throw e;
   }
+}
+
+/**
+ * Reads one link with its addresses.
+ *
+ * Equivalent to: `ip [-n NS] -d -j addr show dev NAME`
+ *
+ * @throws {DeviceNotFoundError} when it does not exist
+ */
+export async function getLink(a: InNamespace & Via & { readonly name: string }): Promise<LinkInfo> {
+  const name = deviceName(a.name, 'name');
+  const ns = optionalNamespace(a.namespace);
+  const [r] = await executorOf(a).apply(ns, [{ op: 'link.show', name }]);
+  const link = parseLinks(r?.output)[0];
+  if (!link) throw new DeviceNotFoundError(name, ns);
+  return link;
+}
+
+/**
+ * Lists links with their addresses (all, or one group's).
+ *
+ * Equivalent to: `ip [-n NS] -d -j addr show [group G]`
+ */
+export async function listLinks(
+  a: InNamespace & Via & { readonly group?: number } = {},
+): Promise<LinkInfo[]> {
+  const group = a.group === undefined ? undefined : linkGroup(a.group);
+  const ns = optionalNamespace(a.namespace);
+  const [r] = await executorOf(a).apply(ns, [{ op: 'link.show', ...defined({ group }) }]);
+  return parseLinks(r?.output);
 }
 
 /** Turns `ip -d -j addr show` output into {@link LinkInfo}s. Pure. */
@@ -338,7 +196,7 @@ export function parseLinks(output: unknown): LinkInfo[] {
       group: Number.isFinite(group) ? group : 0,
       master: typeof l.master === 'string' ? l.master : null,
       allmulticast: flags.includes('ALLMULTI'),
-      owner: alias?.startsWith(OWNER_ALIAS_PREFIX) ? alias.slice(OWNER_ALIAS_PREFIX.length) : null,
+      owner: ownerOf(alias),
       addresses: parseAddresses([l]),
     };
   });

@@ -1,15 +1,17 @@
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+// Link and address change events: `ip -o monitor` as the trigger, a fresh read as the event (Neutron: ip_monitor / ip_lib.IPMonitor).
 import { readdir, readlink } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TenantnetError } from '../errors.js';
-import { LineSplitter } from '../exec/line-splitter.js';
+import { AsyncProcess } from '../exec/async-process.js';
+import { LineQueue } from '../exec/line-queue.js';
+import type { RootHelper } from '../exec/root-helper.js';
 import { existingNamespace } from '../net/namespace.js';
-import { ipExecutor } from './batch.js';
+import { executorOf, type Via } from './executor.js';
 import { type LinkInfo, parseLinks } from './links.js';
 
 /** One change notification: what `ip monitor` said, and the links and addresses as now read. */
 export interface LinkEvent {
-  /** The `ip -o monitor` lines that triggered this read (empty for the initial snapshot). */
+  /** The `ip -o monitor` lines that triggered this read (empty for the initial snapshot and after a respawn). */
   readonly lines: readonly string[];
   /** Every link with its addresses, read after the change. */
   readonly links: readonly LinkInfo[];
@@ -23,99 +25,106 @@ export interface LinkMonitor extends AsyncIterableIterator<LinkEvent> {
   close(): Promise<void>;
 }
 
+/** Options for {@link monitorLinks}. */
+export interface MonitorOptions extends Via {
+  /** The namespace to watch (null/absent: the root namespace). */
+  readonly namespace?: string | null;
+  /** Stops the monitor when aborted. */
+  readonly signal?: AbortSignal;
+  /**
+   * Restart `ip monitor` this many ms after it dies, and read the whole state again once it is
+   * back (changes in between are not lost, only merged). Without it a death fails the iteration.
+   */
+  readonly respawnIntervalMs?: number;
+  /** Root helper for `ip monitor` (default: the one in force). */
+  readonly rootHelper?: RootHelper;
+}
+
 /**
- * Watches a namespace's links and addresses. `ip -o monitor link address` is only the trigger
- * (its `-json` output is broken in iproute2 6.1): after each burst of lines the state is read
- * again with `-j addr show` through the namespace's batch, so every event carries whole, current
- * state. The first event is the state at start. Nothing is left running after `close()`.
+ * Watches a namespace's links and addresses. `ip -o monitor link address` (an {@link AsyncProcess},
+ * so the root helper and respawning apply) is only the trigger: its `-json` output is broken in
+ * iproute2 6.1, so after each burst of lines the state is read again with `-j addr show` through the
+ * namespace's batch, and every event carries whole, current state. The first event is the state at
+ * start. Nothing is left running after `close()`.
+ *
+ * Equivalent to: `ip [-n NS] -o monitor link address`, plus `ip [-n NS] -d -j addr show` per burst
  *
  * @throws {NamespaceNotFoundError} (synchronously) when the namespace does not exist
  */
-export function monitorLinks(options: { namespace?: string | null; signal?: AbortSignal } = {}): LinkMonitor {
+export function monitorLinks(options: MonitorOptions = {}): LinkMonitor {
   const ns = existingNamespace(options.namespace);
-  const argv = [...(ns ? ['-n', ns] : []), '-o', 'monitor', 'link', 'address'];
-  const child: ChildProcessWithoutNullStreams = spawn('ip', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
-  const exited = new Promise<void>((r) => child.once('close', () => r()));
-  const queue: LinkEvent[] = [];
-  const waiters: { resolve: (r: IteratorResult<LinkEvent>) => void; reject: (e: Error) => void }[] = [];
+  const ex = executorOf(options);
+  const argv = ['ip', ...(ns ? ['-n', ns] : []), '-o', 'monitor', 'link', 'address'];
+  const proc = new AsyncProcess(argv, {
+    ...(options.respawnIntervalMs !== undefined ? { respawnIntervalMs: options.respawnIntervalMs } : {}),
+    ...(options.rootHelper !== undefined ? { rootHelper: options.rootHelper } : {}),
+  });
+  const events = new LineQueue<LinkEvent>();
   let pendingLines: string[] = [];
+  let dirty = false;
   let reading = false;
-  let done = false;
-  let failure: Error | null = null;
+  let closing = false;
 
-  const deliver = (ev: LinkEvent) => {
-    const w = waiters.shift();
-    if (w) w.resolve({ value: ev, done: false });
-    else queue.push(ev);
-  };
-  const finish = () => {
-    done = true;
-    const waiting = waiters.splice(0);
-    // A reader already waiting gets the failure; resolving it with `done` would hide it.
-    if (failure && waiting.length > 0) {
-      const f = failure;
-      failure = null;
-      waiting.shift()!.reject(f);
-    }
-    for (const w of waiting) w.resolve({ value: undefined, done: true });
-  };
   const read = async () => {
-    if (reading || done) return;
+    if (reading || closing || events.isEnded) return;
     reading = true;
     try {
-      while (!done) {
+      while (dirty && !closing && !events.isEnded) {
         const lines = pendingLines;
         pendingLines = [];
-        const [r] = await ipExecutor().apply(ns, [{ op: 'link.show' }]);
-        if (!done) deliver({ lines, links: parseLinks(r?.output) });
-        if (pendingLines.length === 0) break;
+        dirty = false;
+        const [r] = await ex.apply(ns, [{ op: 'link.show' }]);
+        if (!closing) events.push({ lines, links: parseLinks(r?.output) });
       }
     } catch (e) {
-      failure = e as Error;
+      if (!closing) events.fail(e as Error);
       void close();
     } finally {
       reading = false;
     }
   };
+  // A burst of lines (one change often makes several) coalesces into one read.
+  const changed = (line?: string) => {
+    if (line !== undefined) pendingLines.push(line);
+    dirty = true;
+    setImmediate(() => void read());
+  };
+  // After a respawn, changes made while nothing listened are caught by reading everything again.
+  proc.on('respawn', () => changed());
+  proc.on('error', () => {}); // a respawn that cannot spawn ends stdout below
 
-  const out = new LineSplitter();
-  child.stdout.on('data', (b: Buffer) => {
-    for (const line of out.push(b)) pendingLines.push(line);
-    // A burst of lines (one change often makes several) coalesces into one read.
-    if (pendingLines.length > 0) setImmediate(() => void read());
-  });
-  child.stderr.on('data', () => {});
-  child.stdin.on('error', () => {});
-  child.on('error', (e) => {
-    failure = new TenantnetError(`ip monitor could not start: ${e.message}`);
-  });
-  child.on('close', () => {
-    if (!done && !failure) failure = new TenantnetError(`ip ${argv.join(' ')} exited unexpectedly`);
-    finish();
+  const started = (async () => {
+    await proc.start();
+    for await (const line of proc.stdout()) changed(line);
+    if (!closing) events.fail(new TenantnetError(`ip ${argv.slice(1).join(' ')} exited unexpectedly`));
+  })().catch((e: unknown) => {
+    events.fail(new TenantnetError(`ip monitor could not start: ${(e as Error).message}`));
   });
 
   const ready = (async () => {
     // `ip monitor` opens and binds its netlink socket in one step before it reads; once the
     // socket shows in /proc the subscription is in place (a short grace covers the bind call).
-    for (let i = 0; i < 200 && child.pid !== undefined && !done; i++) {
-      const fds = await readdir(`/proc/${child.pid}/fd`).catch(() => [] as string[]);
-      const links = await Promise.all(fds.map((f) => readlink(`/proc/${child.pid}/fd/${f}`).catch(() => '')));
-      if (links.some((l) => l.startsWith('socket:'))) break;
+    for (let i = 0; i < 200 && !closing && !events.isEnded; i++) {
+      const pid = proc.pid;
+      if (pid !== null) {
+        const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+        const links = await Promise.all(fds.map((f) => readlink(`/proc/${pid}/fd/${f}`).catch(() => '')));
+        if (links.some((l) => l.startsWith('socket:'))) break;
+      }
       await sleep(5);
     }
     await sleep(10);
-    if (!done) await read();
+    changed();
+    await read();
   })();
 
   const onAbort = () => void close();
   async function close(): Promise<void> {
     options.signal?.removeEventListener('abort', onAbort);
-    if (!done) {
-      done = true;
-      child.kill('SIGTERM');
-    }
-    await exited;
-    finish();
+    closing = true;
+    if (proc.isRunning) await proc.stop('SIGTERM').catch(() => {});
+    await started;
+    events.end();
   }
   // An already aborted signal never fires 'abort': stop at once instead of running forever.
   if (options.signal?.aborted) void close();
@@ -124,19 +133,7 @@ export function monitorLinks(options: { namespace?: string | null; signal?: Abor
   const monitor: LinkMonitor = {
     ready,
     close,
-    next() {
-      const ev = queue.shift();
-      if (ev) return Promise.resolve({ value: ev, done: false });
-      if (done) {
-        if (failure) {
-          const f = failure;
-          failure = null;
-          return Promise.reject(f);
-        }
-        return Promise.resolve({ value: undefined, done: true });
-      }
-      return new Promise((resolve, reject) => waiters.push({ resolve, reject }));
-    },
+    next: () => events.next(),
     async return() {
       await close();
       return { value: undefined, done: true };

@@ -1,21 +1,23 @@
+// Policy-routing rules: add (idempotent), delete, list, as spec -> ops -> run (Neutron: ip_lib.add_ip_rule / delete_ip_rule / list_ip_rules).
 import { InvalidInputError } from '../errors.js';
-import { existingNamespace } from '../net/namespace.js';
-import { cidr, deviceName, familyOf, intIn, type TableId, tableId } from '../net/types.js';
-import { ipExecutor } from './batch.js';
+import { optionalNamespace } from '../net/namespace.js';
+import { cidr, deviceName, familyOf, type IpFamily, intIn, type TableId, tableId } from '../net/types.js';
+import { defined } from './defined.js';
 import { ObjectExistsError, ObjectNotFoundError } from './errors.js';
-import type { RuleSpec } from './ops.js';
+import { executorOf, type Via } from './executor.js';
+import type { IpOp, RuleSpec } from './ops.js';
 
 /** A policy rule as given by a caller: a selector (`from` and/or `to`, or `iif`) and a table. */
-export interface RuleArgs {
+export interface RuleArgs extends Via {
   readonly namespace?: string | null;
   readonly from?: string;
   readonly to?: string;
   readonly iif?: string;
-  /** Table to look up (main when omitted). */
+  /** Table to look up: `default` (253) when omitted, as in Neutron. */
   readonly table?: number | string;
   readonly priority?: number;
   /** Needed only when neither `from` nor `to` is given (IPv4 unless said). */
-  readonly family?: 4 | 6;
+  readonly family?: IpFamily;
 }
 
 /** A rule as read back from the kernel. */
@@ -30,38 +32,65 @@ export interface RuleInfo {
   readonly type: string;
 }
 
-/** Validates a rule; pure apart from throwing. @throws {InvalidInputError} */
-export function ruleSpec(a: RuleArgs): RuleSpec {
-  const from =
-    a.from === undefined ? undefined : cidr(a.from.includes('/') ? a.from : addHostPrefix(a.from), 'from');
-  const to = a.to === undefined ? undefined : cidr(a.to.includes('/') ? a.to : addHostPrefix(a.to), 'to');
-  if (from && to && familyOf(from) !== familyOf(to)) {
-    throw new InvalidInputError('rule: from and to are of different families', 'to');
-  }
-  const family = from ? familyOf(from) : to ? familyOf(to) : (a.family ?? 4);
-  return {
-    family,
-    ...(from ? { from } : {}),
-    ...(to ? { to } : {}),
-    ...(a.iif !== undefined ? { iif: deviceName(a.iif, 'iif') } : {}),
-    table: tableId(a.table ?? 'main'),
-    ...(a.priority !== undefined ? { priority: intIn(a.priority, 0, 0xffffffff, 'priority') } : {}),
-  };
-}
-
 function addHostPrefix(ip: string): string {
   return ip.includes(':') ? `${ip}/128` : `${ip}/32`;
 }
 
+function selector(value: string | undefined, where: string) {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') return cidr(value, where); // refused with a typed error
+  return cidr(value.includes('/') ? value : addHostPrefix(value), where);
+}
+
+/**
+ * Validates a rule (not its namespace); pure apart from throwing. A rule without a table looks up
+ * `default` (253), Neutron's default for policy routes (the safer one for L3: `main` would route
+ * what the rule selects by the host's main table).
+ *
+ * @throws {InvalidInputError}
+ */
+export function ruleSpec(a: Omit<RuleArgs, 'namespace' | 'executor'>): RuleSpec {
+  const from = selector(a.from, 'from');
+  const to = selector(a.to, 'to');
+  if (from && to && familyOf(from) !== familyOf(to)) {
+    throw new InvalidInputError('rule: from and to are of different families', 'to');
+  }
+  if (a.family !== undefined && a.family !== 4 && a.family !== 6) {
+    throw new InvalidInputError(`family: ${JSON.stringify(a.family)} is not 4 or 6`, 'family');
+  }
+  return defined({
+    family: from ? familyOf(from) : to ? familyOf(to) : (a.family ?? 4),
+    from,
+    to,
+    iif: a.iif === undefined ? undefined : deviceName(a.iif, 'iif'),
+    table: tableId(a.table ?? 'default'),
+    priority: a.priority === undefined ? undefined : intIn(a.priority, 0, 0xffffffff, 'priority'),
+  });
+}
+
+/** The op that adds a rule. Pure. */
+export function addRuleOps(rule: RuleSpec): IpOp[] {
+  return [{ op: 'rule.add', rule, family: rule.family ?? 4 }];
+}
+
+/** The op that deletes a rule. Pure. */
+export function deleteRuleOps(rule: RuleSpec): IpOp[] {
+  return [{ op: 'rule.del', rule, family: rule.family ?? 4 }];
+}
+
 /**
  * Adds a rule; an identical rule already there is success (the kernel's EEXIST is the check, so
- * there is no read first). @returns true if it was added
+ * there is no read first).
+ *
+ * Equivalent to: `ip [-n NS] [-6] rule add [from A] [to A] [iif DEV] [priority P] table T`
+ *
+ * @returns true if it was added
  */
 export async function addRule(a: RuleArgs): Promise<boolean> {
   const rule = ruleSpec(a);
-  const ns = existingNamespace(a.namespace);
+  const ns = optionalNamespace(a.namespace);
   try {
-    await ipExecutor().apply(ns, [{ op: 'rule.add', rule, family: rule.family ?? 4 }]);
+    await executorOf(a).apply(ns, addRuleOps(rule));
     return true;
   } catch (e) {
     if (e instanceof ObjectExistsError) return false;
@@ -69,12 +98,18 @@ export async function addRule(a: RuleArgs): Promise<boolean> {
   }
 }
 
-/** Deletes a rule; an absent one is success. @returns true if it was there */
+/**
+ * Deletes a rule; an absent one is success.
+ *
+ * Equivalent to: `ip [-n NS] [-6] rule del [from A] [to A] [iif DEV] [priority P] table T`
+ *
+ * @returns true if it was there
+ */
 export async function deleteRule(a: RuleArgs): Promise<boolean> {
   const rule = ruleSpec(a);
-  const ns = existingNamespace(a.namespace);
+  const ns = optionalNamespace(a.namespace);
   try {
-    await ipExecutor().apply(ns, [{ op: 'rule.del', rule, family: rule.family ?? 4 }]);
+    await executorOf(a).apply(ns, deleteRuleOps(rule));
     return true;
   } catch (e) {
     if (e instanceof ObjectNotFoundError) return false;
@@ -82,16 +117,25 @@ export async function deleteRule(a: RuleArgs): Promise<boolean> {
   }
 }
 
-/** Lists the rules of one family (IPv4 unless said). */
-export async function listRules(a: { readonly namespace?: string | null; readonly family?: 4 | 6 } = {}) {
+/**
+ * Lists the rules of one family (IPv4 unless said).
+ *
+ * Equivalent to: `ip [-n NS] [-6] -j rule show`
+ */
+export async function listRules(
+  a: Via & { readonly namespace?: string | null; readonly family?: IpFamily } = {},
+): Promise<RuleInfo[]> {
+  if (a.family !== undefined && a.family !== 4 && a.family !== 6) {
+    throw new InvalidInputError(`family: ${JSON.stringify(a.family)} is not 4 or 6`, 'family');
+  }
   const family = a.family ?? 4;
-  const ns = existingNamespace(a.namespace);
-  const [r] = await ipExecutor().apply(ns, [{ op: 'rule.show', family }]);
+  const ns = optionalNamespace(a.namespace);
+  const [r] = await executorOf(a).apply(ns, [{ op: 'rule.show', family }]);
   return parseRules(r?.output, family);
 }
 
-/** Turns `ip -j rule show` output into {@link RuleInfo}s. Pure. */
-export function parseRules(output: unknown, family: 4 | 6): RuleInfo[] {
+/** Turns `ip -j rule show` output into {@link RuleInfo}s. Pure; never throws on kernel text. */
+export function parseRules(output: unknown, family: IpFamily): RuleInfo[] {
   if (!Array.isArray(output)) return [];
   const any = family === 4 ? '0.0.0.0/0' : '::/0';
   return (output as Record<string, unknown>[]).map((r) => {

@@ -1,10 +1,12 @@
-import { statSync } from 'node:fs';
+// sysctl settings inside a namespace, as one line of its ip batch (Neutron: ip_lib's sysctl wrapper).
 import { InvalidInputError, TenantnetError } from '../errors.js';
-import { run } from '../exec/run.js';
-import { NamespaceNotFoundError } from '../net/namespace.js';
-import { namespaceName } from '../net/types.js';
-import { ipExecutor } from './batch.js';
+import { type ProcessRunner, processRunner } from '../exec/runner.js';
+import { NamespaceNotFoundError, optionalNamespace } from '../net/namespace.js';
+import type { NamespaceName } from '../net/types.js';
 import { IpCommandError } from './errors.js';
+import { executorOf, type Via } from './executor.js';
+import { sysctlSetting } from './line.js';
+import type { IpOp } from './ops.js';
 
 /** Some sysctl keys could not be set; the others were. */
 export class SysctlError extends TenantnetError {
@@ -23,11 +25,57 @@ export class SysctlError extends TenantnetError {
   }
 }
 
+/** Validated sysctl settings for one namespace. */
+export interface SysctlSpec {
+  readonly namespace: NamespaceName | null;
+  /** `key=value` words, each checked by {@link sysctlSetting}. */
+  readonly settings: readonly string[];
+}
+
+/**
+ * Validates sysctl settings: dotted keys that cannot be read as an option (no leading `-`) and
+ * simple values. Pure apart from throwing.
+ *
+ * @throws {InvalidInputError} naming the key (or `namespace`)
+ */
+export function sysctlSpec(
+  namespace: string | null | undefined,
+  settings: Readonly<Record<string, string | number>>,
+): SysctlSpec {
+  if (typeof settings !== 'object' || settings === null) {
+    throw new InvalidInputError('sysctl settings: must be an object of key -> value', 'sysctl settings');
+  }
+  return {
+    namespace: optionalNamespace(namespace),
+    settings: Object.entries(settings).map(([k, v]) => sysctlSetting(k, v)),
+  };
+}
+
+/**
+ * The op that sets the settings inside the spec's namespace (`netns exec NS sysctl -q -w …` in that
+ * namespace's batch). Empty for the root namespace (set with a `sysctl` process) or no settings. Pure.
+ */
+export function sysctlOps(s: SysctlSpec): IpOp[] {
+  if (s.namespace === null || s.settings.length === 0) return [];
+  return [{ op: 'sysctl', namespace: s.namespace, settings: s.settings }];
+}
+
+/**
+ * The {@link SysctlError} for what `sysctl` printed, naming each key that failed. Pure.
+ */
+export function sysctlError(s: SysctlSpec, text: string): SysctlError {
+  const failures = parseFailures(text.split('\n'));
+  if (Object.keys(failures).length === 0) failures[s.settings.join(' ')] = text.trim() || 'failed';
+  return new SysctlError(s.namespace, failures);
+}
+
 /**
  * Sets sysctl keys inside a namespace (null: the root namespace). In a namespace it is one line in
  * that namespace's `ip` batch (`netns exec NS sysctl -q -w …`): `ip` forks the `sysctl`, so Node
  * starts no process and the call pipelines with the namespace's other operations. Every key is
  * attempted; the ones that fail are reported by name.
+ *
+ * Equivalent to: `ip netns exec NS sysctl -q -w KEY=VALUE…` (or `sysctl -q -w …` for the root namespace)
  *
  * @throws {InvalidInputError} for a malformed key or value, before anything runs
  * @throws {NamespaceNotFoundError} when the namespace does not exist
@@ -36,37 +84,23 @@ export class SysctlError extends TenantnetError {
 export async function sysctl(
   namespace: string | null,
   settings: Readonly<Record<string, string | number>>,
+  options: Via & { readonly runner?: ProcessRunner } = {},
 ): Promise<void> {
-  const ns = namespace === null ? null : namespaceName(namespace);
-  const args: string[] = [];
-  for (const [key, value] of Object.entries(settings)) {
-    if (!/^[a-z0-9_-]+(\.[A-Za-z0-9_-]+)+$/.test(key)) {
-      throw new InvalidInputError(`sysctl key: "${key}" is not a dotted sysctl key`, 'sysctl key');
-    }
-    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(String(value))) {
-      throw new InvalidInputError(`sysctl ${key}: "${value}" is not a simple value`, key);
-    }
-    args.push(`${key}=${value}`);
+  const s = sysctlSpec(namespace, settings);
+  if (s.settings.length === 0) return;
+  if (s.namespace === null) {
+    const r = await (options.runner ?? processRunner).run(['sysctl', '-q', '-w', ...s.settings], {
+      check: false,
+    });
+    if (r.exitCode !== 0) throw sysctlError(s, `${r.stderr}\n${r.stdout}`);
+    return;
   }
-  if (args.length === 0) return;
-  let text: string;
-  if (ns === null) {
-    const r = await run(['sysctl', '-q', '-w', ...args], { check: false });
-    if (r.exitCode === 0) return;
-    text = `${r.stderr}\n${r.stdout}`;
-  } else {
-    if (!statSync(`/run/netns/${ns}`, { throwIfNoEntry: false })) throw new NamespaceNotFoundError(ns);
-    try {
-      await ipExecutor().apply(ns, [{ op: 'sysctl', namespace: ns, settings: args }]);
-      return;
-    } catch (e) {
-      if (!(e instanceof IpCommandError) || e instanceof NamespaceNotFoundError) throw e;
-      text = e.kernelMessage.replace(/ \| /g, '\n');
-    }
+  try {
+    await executorOf(options).apply(s.namespace, sysctlOps(s));
+  } catch (e) {
+    if (!(e instanceof IpCommandError) || e instanceof NamespaceNotFoundError) throw e;
+    throw sysctlError(s, e.kernelMessage.replace(/ \| /g, '\n'));
   }
-  const failures = parseFailures(text.split('\n'));
-  if (Object.keys(failures).length === 0) failures[args.join(' ')] = text.trim() || 'failed';
-  throw new SysctlError(ns, failures);
 }
 
 /** Maps procps sysctl error lines to key → message. Pure. */

@@ -1,9 +1,7 @@
-// Namespace existence and the one NamespaceNotFoundError every layer throws (ip, iptables, ipset,
-// conntrack, processes). Neutron: ip_lib.network_namespace_exists / NetworkNamespaceNotFound.
+// Namespace existence and the one NamespaceNotFoundError every layer throws (Neutron: ip_lib.network_namespace_exists / NetworkNamespaceNotFound).
 import { statSync } from 'node:fs';
 import { TenantnetError } from '../errors.js';
-import { ProcessError } from '../exec/process-error.js';
-import { failedToEnterNamespace } from '../exec/run.js';
+import { failedToEnterNamespace, ProcessError } from '../exec/process-error.js';
 import { type NamespaceName, namespaceName } from './types.js';
 
 /** Where named network namespaces live (`ip netns` keeps one bind-mounted file per name here). */
@@ -27,8 +25,15 @@ export class NamespaceNotFoundError extends TenantnetError {
 
 /** True when `/run/netns/<name>` exists. Validates the name first. */
 export function namespaceExists(name: string): boolean {
-  const ns = namespaceName(name);
-  return statSync(`${NETNS_DIR}/${ns}`, { throwIfNoEntry: false }) !== undefined;
+  return statNamespace(namespaceName(name)) !== null;
+}
+
+/**
+ * The inode of `/run/netns/<ns>` (one `stat()`), or null when there is no such namespace. The inode
+ * tells a namespace from a later one of the same name. For a name that is already validated.
+ */
+export function statNamespace(ns: NamespaceName): number | null {
+  return statSync(`${NETNS_DIR}/${ns}`, { throwIfNoEntry: false })?.ino ?? null;
 }
 
 /**
@@ -44,7 +49,7 @@ export function existingNamespace(
 ): NamespaceName | null {
   if (value === null || value === undefined) return null;
   const ns = namespaceName(value, where);
-  if (!namespaceExists(ns)) throw new NamespaceNotFoundError(ns);
+  if (statNamespace(ns) === null) throw new NamespaceNotFoundError(ns);
   return ns;
 }
 

@@ -1,3 +1,4 @@
+// The branded values every layer shares (names, addresses, CIDRs, MACs, MTUs, tables, groups, IpFamily), each with its validator (Neutron: ip_lib's values).
 import { isIP } from 'node:net';
 import { InvalidInputError } from '../errors.js';
 
@@ -17,6 +18,8 @@ export type Mtu = number & { readonly __brand: 'Mtu' };
 export type TableId = (number | 'main' | 'local' | 'default') & { readonly __brand: 'TableId' };
 /** A link group number (1-4294967295; 0 is the kernel's `default` group and owns nothing). */
 export type LinkGroup = number & { readonly __brand: 'LinkGroup' };
+/** IP version: 4 or 6 (Neutron's ip_version). */
+export type IpFamily = 4 | 6;
 
 const DEVICE = /^[A-Za-z0-9_.-]{1,15}$/;
 const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -100,7 +103,7 @@ export function cidr(value: string, where = 'CIDR'): Cidr {
 }
 
 /** 4 or 6: the family of an address or CIDR. */
-export function familyOf(value: IpAddress | Cidr): 4 | 6 {
+export function familyOf(value: IpAddress | Cidr): IpFamily {
   return value.includes(':') ? 6 : 4;
 }
 

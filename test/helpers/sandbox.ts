@@ -1,3 +1,4 @@
+// The per-test namespace sandbox: a unique prefix, teardown, and a leak check that fails the test.
 import { randomBytes } from 'node:crypto';
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type { TestContext } from 'node:test';

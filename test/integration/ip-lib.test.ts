@@ -4,7 +4,7 @@ import { after, test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import { run } from '../../src/exec/run.js';
 import * as ip from '../../src/ip/index.js';
-import { oracle, spaces } from '../helpers/ip-oracle.js';
+import { oracle, spaces, vethSpace } from '../helpers/ip-oracle.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
 
@@ -240,11 +240,8 @@ test('bad input gives the typed error and leaves no trace', rootOnly, async (t) 
 });
 
 test('a killed coprocess fails in-flight requests cleanly and is restarted', rootOnly, async (t) => {
-  const sb = sandbox(t);
-  const [ns] = await spaces(sb, 1);
+  const { ns, x } = await vethSpace(t);
   const batch = ip.ipBatch(ns as ip.NamespaceName);
-  const x = ip.deviceName(sb.dev('k'));
-  await ip.addVeth({ namespace: ns, name: x, peer: sb.dev('kp') });
   const pid = batch.pid;
   const inflight = batch.settle(Array.from({ length: 100 }, () => ({ op: 'link.show', name: x }) as ip.IpOp));
   process.kill(pid!, 'SIGKILL');
@@ -265,10 +262,7 @@ test(
   'the monitor reports a link or address change with fresh state, and stops cleanly',
   rootOnly,
   async (t) => {
-    const sb = sandbox(t);
-    const [ns] = await spaces(sb, 1);
-    const x = sb.dev('m');
-    await ip.addVeth({ namespace: ns, name: x, peer: sb.dev('mp'), up: true });
+    const { sb, ns, x } = await vethSpace(t);
     const monitor = ip.monitorLinks({ namespace: ns });
     sb.defer(() => monitor.close());
     await monitor.ready;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
@@ -148,4 +148,33 @@ test('stop waits for a check in progress, and a stopped monitor respawns nothing
   await checking;
   assert.equal(await pm.active(), false, 'the check that was running when stop() came respawned nothing');
   assert.equal(respawns, 0);
+});
+
+test("a stale pidfile naming net10's process is not net1's: disable spares it and the monitor respawns net1", async (t) => {
+  const { dir, uuid } = await setup(t);
+  const [net1, net10] = [`${uuid}-net1`, `${uuid}-net10`];
+  const pm1 = new ProcessManager({ uuid: net1, pidsDir: dir, command: service(net1) });
+  const pm10 = new ProcessManager({ uuid: net10, pidsDir: dir, command: service(net10) });
+  // By PID, not by pidfile: the setup's cleanup may already have removed the pidfiles.
+  t.after(async () => {
+    for (const d of await readdir('/proc')) {
+      if (/^\d+$/.test(d) && (await readCmdline(Number(d))).some((a) => a.startsWith(uuid))) {
+        process.kill(Number(d), 'SIGKILL');
+      }
+    }
+  });
+  assert.equal(await pm10.enable(), true);
+  const other = (await pm10.pid())!;
+  await writeFile(pm1.pidfile, `${other}\n`);
+  assert.equal(await pm1.active(), false, "net10's command line does not carry net1 as a whole token");
+  assert.equal(await pm1.disable(), false, 'nothing signalled');
+  assert.equal(await pm10.active(), true, 'net10 lives on');
+  await writeFile(pm1.pidfile, `${other}\n`);
+  const monitor = new ProcessMonitor({ intervalMs: 60_000 });
+  t.after(() => monitor.stop());
+  monitor.register(pm1);
+  await monitor.check();
+  assert.equal(await pm1.active(), true, 'net1 was respawned');
+  assert.notEqual(await pm1.pid(), other);
+  assert.equal(await pm10.active(), true);
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { InvalidInputError } from '../../src/errors.js';
 import { waitFor } from '../../src/exec/proc.js';
 import { CommandNotFoundError, ProcessError } from '../../src/exec/process-error.js';
 import { buildArgv, failedToEnterNamespace, run } from '../../src/exec/run.js';
@@ -100,7 +101,10 @@ test('buildArgv adds the namespace prefix, env through `env`, and the root helpe
     'x',
   ]);
   assert.deepEqual(buildArgv(['x'], { root: false, rootHelper: ['sudo'] }), ['x']);
-  assert.throws(() => buildArgv([]), /argv is empty/);
+  assert.throws(
+    () => buildArgv([]),
+    (e: unknown) => e instanceof InvalidInputError && e.where === 'argv',
+  );
 });
 
 test('failing to enter a namespace is an error even when the exit code is in extraOkCodes', async () => {
@@ -111,4 +115,25 @@ test('failing to enter a namespace is an error even when the exit code is in ext
   assert.ok(e instanceof ProcessError, String(e));
   assert.equal(failedToEnterNamespace(e), true);
   assert.match(e.message, /cannot open \/run\/netns\/tn-no-such-ns/);
+});
+
+test('a NUL in an argv word is an InvalidInputError naming the word, as a rejection, before anything runs', async () => {
+  const e = await run(['echo', 'ok', 'a\0b'], { root: false }).catch((x) => x);
+  assert.ok(e instanceof InvalidInputError, String(e));
+  assert.equal(e.where, 'argv[2]');
+  assert.match(e.message, /argv\[2\]: "a\\u0000b" contains a NUL/);
+  await assert.rejects(
+    run(['sh', '-c', 'echo "$X"'], { env: { X: 'a\0b' }, root: false }),
+    InvalidInputError,
+  );
+  await assert.rejects(run(['true'], { env: { 'A=B': 'x' }, root: false }), InvalidInputError);
+  await assert.rejects(run([], { root: false }), InvalidInputError);
+});
+
+test("a namespace of '' or a path is refused, never taken for the host's namespace or a path", async () => {
+  for (const namespace of ['', '../../proc/1/ns/net', '/proc/1/ns/net', '.', 'a b']) {
+    const e = await run(['readlink', '/proc/self/ns/net'], { namespace, root: false }).catch((x) => x);
+    assert.ok(e instanceof InvalidInputError, `${JSON.stringify(namespace)}: ${e}`);
+    assert.equal(e.where, 'namespace');
+  }
 });

@@ -11,7 +11,6 @@ import {
   deviceName,
   InvalidArgumentError,
   IpBatch,
-  type IpExecutor,
   type IpOp,
   IpProcessExitedError,
   LinkAlreadyExistsError,
@@ -21,14 +20,13 @@ import {
   NamespaceNotFoundError,
   ObjectExistsError,
   ObjectNotFoundError,
-  type OpResult,
   parseLinks,
   parseNeighbours,
   parseRoutes,
   parseRules,
-  setIpExecutor,
   setLink,
 } from '../../src/ip/index.js';
+import { FakeIpKernel } from '../fakes/ip.js';
 
 test('marker framing: output, own error text and the marker line are told apart by line number', () => {
   const ok = new MarkerFrame(3);
@@ -160,50 +158,43 @@ test('parsers read ip -json output (links with addresses, routes, rules, neighbo
   );
 });
 
-class FakeExecutor implements IpExecutor {
-  readonly calls: { namespace: string | null; ops: readonly IpOp[] }[] = [];
-  async apply(namespace: string | null, ops: readonly IpOp[]): Promise<OpResult[]> {
-    this.calls.push({ namespace, ops });
-    return ops.map((op) => ({ op, line: '', output: [] }));
-  }
-  async settle(namespace: string | null, ops: readonly IpOp[]) {
-    return (await this.apply(namespace, ops)).map((value) => ({ status: 'fulfilled' as const, value }));
-  }
-}
-
 test('bad input is refused before any operation reaches the executor', async () => {
-  const fake = new FakeExecutor();
-  const prev = setIpExecutor(fake);
-  try {
-    const bad: [() => Promise<unknown>, string][] = [
-      [() => addVeth({ name: 'abcdefghijklmnop', peer: 'b' }), 'abcdefghijklmnop'],
-      [() => addVeth({ name: 'a', peer: 'b', mac: '02:00:00:00:00' }), '02:00:00:00:00'],
-      [() => addVeth({ name: 'a', peer: 'b', mtu: 1 }), 'MTU'],
-      [() => addVeth({ name: 'a', peer: 'b', owner: { owner: 'x y', group: 3 } }), 'owner'],
-      [() => addAddress({ dev: 'a', cidr: '10.0.0.1/33' }), '10.0.0.1/33'],
-      [() => setLink({ name: 'a', mtu: 1 }), 'MTU'],
-      [() => addRoute({ to: '10.0.0.0/8', table: 'nosuch' }), 'nosuch'],
-    ];
-    for (const [fn, mention] of bad) {
-      await assert.rejects(fn, (e: unknown) => e instanceof InvalidInputError && e.message.includes(mention));
-    }
-    await assert.rejects(
-      () => addVeth({ name: 'a', peer: 'b', peerNamespace: 'tn-no-such-namespace-9f' }),
-      NamespaceNotFoundError,
-    );
-    assert.equal(fake.calls.length, 0);
-    await addVeth({ name: 'a', peer: 'b', up: true, owner: { owner: 'r1', group: 5 } });
-    assert.deepEqual(
-      fake.calls[0]?.ops.map((o) => o.op),
-      ['veth.add', 'link.set', 'link.set'],
-    );
-  } finally {
-    setIpExecutor(prev);
+  const kernel = new FakeIpKernel();
+  const via = { executor: kernel };
+  const bad: [() => Promise<unknown>, string][] = [
+    [() => addVeth({ ...via, name: 'abcdefghijklmnop', peer: 'b' }), 'abcdefghijklmnop'],
+    [() => addVeth({ ...via, name: 'a', peer: 'b', mac: '02:00:00:00:00' }), '02:00:00:00:00'],
+    [() => addVeth({ ...via, name: 'a', peer: 'b', mtu: 1 }), 'MTU'],
+    [() => addVeth({ ...via, name: 'a', peer: 'b', owner: { owner: 'x y', group: 3 } }), 'owner'],
+    [() => addAddress({ ...via, dev: 'a', cidr: '10.0.0.1/33' }), '10.0.0.1/33'],
+    [() => setLink({ ...via, name: 'a', mtu: 1 }), 'MTU'],
+    [() => addRoute({ ...via, to: '10.0.0.0/8', table: 'nosuch' }), 'nosuch'],
+    [() => addVeth({ ...via, namespace: '', name: 'a', peer: 'b' }), 'namespace'],
+    [() => addVeth({ ...via, namespace: '../../proc/1/ns/net', name: 'a', peer: 'b' }), 'namespace'],
+  ];
+  for (const [fn, mention] of bad) {
+    await assert.rejects(fn, (e: unknown) => e instanceof InvalidInputError && e.message.includes(mention));
   }
+  assert.equal(kernel.calls, 0, 'no call reached the executor');
+  // A missing peer namespace is found by the executor before it runs anything of the call.
+  await assert.rejects(
+    () => addVeth({ ...via, name: 'a', peer: 'b', peerNamespace: 'tn-no-such-namespace-9f' }),
+    NamespaceNotFoundError,
+  );
+  assert.equal(kernel.applied.length, 0);
+  await addVeth({ ...via, name: 'a', peer: 'b', up: true, owner: { owner: 'r1', group: 5 } });
+  assert.deepEqual(
+    kernel.applied.map((a) => a.line),
+    [
+      'link add name a group 5 type veth peer name b group 5',
+      'link set dev a alias tenantnet:r1 up',
+      'link set dev b alias tenantnet:r1 up',
+    ],
+  );
 });
 
 // The framing runs against a real `ip` here: reads of the root namespace need no root.
-const batch = new IpBatch(null, { root: false });
+const batch = new IpBatch(null, { root: false, requestTimeoutMs: 5000 });
 after(() => batch.close());
 
 test('a real ip coprocess answers pipelined reads in order, with typed errors in between', async () => {
@@ -224,19 +215,32 @@ test('a real ip coprocess answers pipelined reads in order, with typed errors in
   assert.equal(many.length, 200);
 });
 
-test('a malformed line ends ip: in-flight requests fail cleanly and the next one restarts it', async () => {
+test('a forged op that would end ip is refused before anything of its call is written', async () => {
   const lo = deviceName('lo');
   await batch.apply([{ op: 'link.show', name: lo }]);
   const before = batch.generation;
-  // Only a forged (unvalidated) value can do this: validated values never reach ip malformed.
+  // Only a forged (unvalidated) value gets here: the line builder re-checks every word at run time.
   const forged: IpOp = { op: 'addr.add', cidr: '10.0.0.1/33' as Cidr, dev: lo };
-  const settled = await batch.settle([forged, { op: 'link.show', name: lo }]);
+  const settled = await batch.settle([{ op: 'link.show', name: lo }, forged]);
   for (const s of settled) {
-    assert.ok(s.status === 'rejected' && s.reason instanceof IpProcessExitedError, String(s.status));
+    assert.ok(s.status === 'rejected' && s.reason instanceof InvalidInputError, String(s.status));
   }
   const [again] = await batch.apply([{ op: 'link.show', name: lo }]);
   assert.equal((again!.output as { ifname: string }[])[0]?.ifname, 'lo');
-  assert.equal(batch.generation, before + 1);
+  assert.equal(batch.generation, before, 'the ip process lived on');
+});
+
+test('a newline forged into an op is refused at once: no extra command runs, nothing hangs', async () => {
+  const before = batch.generation;
+  const started = Date.now();
+  const forged = { op: 'link.show', name: 'lo\naddr show dev lo' } as unknown as IpOp;
+  const settled = await batch.settle([forged]);
+  assert.ok(settled[0]?.status === 'rejected' && settled[0].reason instanceof InvalidInputError);
+  assert.match(String((settled[0] as PromiseRejectedResult).reason.message), /link\.show name/);
+  assert.ok(Date.now() - started < 1000, 'refused without waiting for a timeout');
+  const [again] = await batch.apply([{ op: 'link.show', name: deviceName('lo') }]);
+  assert.equal((again!.output as { ifname: string }[]).length, 1, 'the framing still holds');
+  assert.equal(batch.generation, before);
 });
 
 test('a killed coprocess fails its in-flight requests and is restarted on the next one', async () => {

@@ -94,3 +94,32 @@ test('MACs: unicast only, lower-cased; MTU 68-65535; tables by name and number; 
   assert.equal(linkGroup(7), 7);
   refuses(() => linkGroup(0), 'link group');
 });
+
+test('an IPv6 zone id (fe80::1%eth0) is a typed InvalidInputError in every ip verb and builder', async () => {
+  const { FakeIpKernel } = await import('../fakes/ip.js');
+  const ip = await import('../../src/ip/index.js');
+  const executor = new FakeIpKernel();
+  const z = 'fe80::1%eth0';
+  const calls: (() => unknown)[] = [
+    () => ip.addAddress({ executor, dev: 'a', cidr: `${z}/64` }),
+    () => ip.deleteAddress({ executor, dev: 'a', cidr: `${z}/64` }),
+    () => ip.addRoute({ executor, to: `${z}/64` }),
+    () => ip.addRoute({ executor, to: 'default', via: z }),
+    () => ip.addRoute({ executor, to: 'default', family: 6, src: z }),
+    () => ip.setDefaultGateway({ executor, via: z }),
+    () => ip.addRule({ executor, from: z }),
+    () => ip.deleteRule({ executor, to: `${z}/128` }),
+    () => ip.addNeighbour({ executor, dev: 'a', address: z, mac: '02:00:00:00:00:01' }),
+    () => ip.deleteNeighbour({ executor, dev: 'a', address: z }),
+    () => ip.addVxlan({ executor, name: 'v', vni: 1, local: z }),
+    () => ip.planAddresses('a', [`${z}/64`], []),
+    () => ip.batchLine({ op: 'neigh.show', address: z as never }),
+  ];
+  for (const call of calls) {
+    await assert.rejects(
+      async () => call(),
+      (e: unknown) => e instanceof InvalidInputError && e.message.includes('fe80::1%eth0'),
+    );
+  }
+  assert.equal(executor.calls, 0);
+});

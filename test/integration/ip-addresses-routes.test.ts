@@ -3,7 +3,7 @@ import { after, test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import { run } from '../../src/exec/run.js';
 import * as ip from '../../src/ip/index.js';
-import { oracle, spaces } from '../helpers/ip-oracle.js';
+import { oracle, spaces, vethSpace } from '../helpers/ip-oracle.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
 
@@ -13,11 +13,7 @@ test(
   'addresses: add with broadcast, duplicate is a typed error, delete is idempotent, flush per family',
   rootOnly,
   async (t) => {
-    const sb = sandbox(t);
-    const [ns] = await spaces(sb, 1);
-    const [x, y] = [sb.dev('x'), sb.dev('y')];
-    await ip.addVeth({ namespace: ns, name: x, peer: y, up: true });
-    await ip.addAddress({ namespace: ns, dev: x, cidr: '10.250.2.5/24' });
+    const { ns, x } = await vethSpace(t, '10.250.2.5/24');
     await ip.addAddress({ namespace: ns, dev: x, cidr: '10.250.3.5/32' });
     await ip.addAddress({ namespace: ns, dev: x, cidr: 'fd00:250::5/64' });
     const info = (await oracle(ns, 'addr', 'show', 'dev', x))[0]?.addr_info as Record<string, unknown>[];
@@ -56,11 +52,7 @@ test(
   'routes: add, replace, tables by name and number, one default gateway, flush a table',
   rootOnly,
   async (t) => {
-    const sb = sandbox(t);
-    const [ns] = await spaces(sb, 1);
-    const [x, y] = [sb.dev('x'), sb.dev('y')];
-    await ip.addVeth({ namespace: ns, name: x, peer: y, up: true });
-    await ip.addAddress({ namespace: ns, dev: x, cidr: '10.250.4.1/24' });
+    const { ns, x } = await vethSpace(t, '10.250.4.1/24');
     await ip.addRoute({ namespace: ns, to: '10.251.0.0/16', via: '10.250.4.2', metric: 10 });
     await assert.rejects(
       ip.addRoute({ namespace: ns, to: '10.251.0.0/16', via: '10.250.4.2', metric: 10 }),
@@ -143,11 +135,7 @@ test('rules: add is idempotent, both families, delete is silent when absent', ro
 });
 
 test('neighbours: permanent add, dump, flush keeps permanent, delete is idempotent', rootOnly, async (t) => {
-  const sb = sandbox(t);
-  const [ns] = await spaces(sb, 1);
-  const [x, y] = [sb.dev('x'), sb.dev('y')];
-  await ip.addVeth({ namespace: ns, name: x, peer: y, up: true });
-  await ip.addAddress({ namespace: ns, dev: x, cidr: '10.250.6.1/24' });
+  const { ns, x } = await vethSpace(t, '10.250.6.1/24');
   await ip.addNeighbour({ namespace: ns, dev: x, address: '10.250.6.9', mac: '02:00:00:00:06:09' });
   await ip.addNeighbour({
     namespace: ns,
@@ -189,5 +177,28 @@ test(
     assert.equal(inside.stdout.trim(), want);
     assert.equal((await run(['sysctl', '-n', 'net.ipv4.conf.all.arp_ignore'])).stdout.trim(), rootBefore);
     await assert.rejects(ip.sysctl(ns!, { 'bad key': 1 }), InvalidInputError);
+  },
+);
+
+test(
+  'a rule without a table looks up "default" (253), as in Neutron, and is deleted the same way',
+  rootOnly,
+  async (t) => {
+    const sb = sandbox(t);
+    const [ns] = await spaces(sb, 1);
+    assert.equal(await ip.addRule({ namespace: ns, from: '10.250.12.0/24', priority: 1200 }), true);
+    assert.equal(await ip.addRule({ namespace: ns, from: 'fd00:12::/64', priority: 1201 }), true);
+    const v4 = (await oracle(ns, 'rule', 'show')).filter((r) => r.priority === 1200);
+    assert.deepEqual(
+      v4.map((r) => r.table),
+      ['default'],
+    );
+    const v6 = (await oracle(ns, '-6', 'rule', 'show')).filter((r) => r.priority === 1201);
+    assert.deepEqual(
+      v6.map((r) => r.table),
+      ['default'],
+    );
+    assert.equal(await ip.deleteRule({ namespace: ns, from: '10.250.12.0/24', priority: 1200 }), true);
+    assert.ok(!(await oracle(ns, 'rule', 'show')).some((r) => r.priority === 1200));
   },
 );
