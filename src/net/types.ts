@@ -22,7 +22,7 @@ export type LinkGroup = number & { readonly __brand: 'LinkGroup' };
 export type IpFamily = 4 | 6;
 
 const DEVICE = /^[A-Za-z0-9_.-]{1,15}$/;
-const NAMESPACE = /^[A-Za-z0-9_.-]{1,64}$/;
+const NAMESPACE = /^[A-Za-z0-9_.-]{1,128}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 
 function fail(where: string, value: unknown, why: string): never {
@@ -35,14 +35,14 @@ function str(value: unknown, where: string): string {
 }
 
 /**
- * Validates a namespace name: 1-64 of `A-Z a-z 0-9 _ . -`, not `.` or `..`.
+ * Validates a namespace name: 1-128 of `A-Z a-z 0-9 _ . -`, not `.` or `..`.
  *
  * @throws {InvalidInputError} naming the value and `where`
  */
 export function namespaceName(value: string, where = 'namespace'): NamespaceName {
   const v = str(value, where);
   if (!NAMESPACE.test(v) || v === '.' || v === '..') {
-    fail(where, v, 'is not a valid namespace name (1-64 of A-Z a-z 0-9 _ . -)');
+    fail(where, v, 'is not a valid namespace name (1-128 of A-Z a-z 0-9 _ . -)');
   }
   return v as NamespaceName;
 }
@@ -216,6 +216,3 @@ export function token(value: string, where: string): string {
     fail(where, v, 'is not a valid token (1-200 of A-Z a-z 0-9 _ . : -)');
   return v;
 }
-
-/** An IP version: 4 or 6 (iptables/ip6tables, inet/inet6 are mapped from it where tools need them). */
-export type IpFamily = 4 | 6;
