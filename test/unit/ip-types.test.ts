@@ -48,7 +48,7 @@ test('namespace names allow the usual qrouter-<uuid> and refuse path tricks', ()
   refuses(() => namespaceName('../etc'), '"../etc"');
   refuses(() => namespaceName('a b'), 'namespace');
   refuses(() => namespaceName('.'), '"."');
-  refuses(() => namespaceName('x'.repeat(65)), 'namespace');
+  refuses(() => namespaceName('x'.repeat(129)), 'namespace');
 });
 
 test('CIDRs: IPv4 /0-/32, IPv6 /0-/128, normalised; /33 and junk refused', () => {
