@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { run } from '../src/exec/run.js';
 import { type IptablesExecutor, KernelIptablesExecutor } from '../src/iptables/executor.js';
+import type { Release } from '../src/iptables/lock.js';
 import { IptablesManager } from '../src/iptables/manager.js';
 import type { Family } from '../src/iptables/names.js';
 
@@ -22,6 +23,9 @@ class TimedExecutor implements IptablesExecutor {
   private readonly real = new KernelIptablesExecutor();
   saveMs = 0;
   restoreMs = 0;
+  lock(n: string | null): Promise<Release> {
+    return this.real.lock(n);
+  }
   async save(n: string | null, f: Family): Promise<string> {
     const t0 = performance.now();
     try {

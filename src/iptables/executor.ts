@@ -1,11 +1,22 @@
+// The one seam between IptablesManager and the kernel: iptables-save, iptables-restore, and the
+// per-namespace lock (Neutron's iptables_manager runs the same two tools under a lock).
 import { ProcessError } from '../exec/process-error.js';
 import { run } from '../exec/run.js';
 import { vanishedError } from '../net/namespace.js';
 import { IptablesRestoreError, LegacyTablesError } from './errors.js';
+import { DEFAULT_LOCK_DIR, lockPath, type Release, takeFileLock } from './lock.js';
 import type { Family } from './names.js';
 
-/** What the manager needs from the system: read the tables, write a batch. */
+/** What the manager needs from the system: read the tables, write a batch, hold a namespace. */
 export interface IptablesExecutor {
+  /**
+   * Takes the host-wide lock on one namespace's tables (waiting while another process holds it), so
+   * that applies of managers in different processes never interleave. Applies within one process are
+   * already queued by the manager; a fake can resolve at once.
+   *
+   * @returns the release function
+   */
+  lock(namespace: string | null): Promise<Release>;
   /**
    * The `iptables-save` stdout for one namespace and family (all tables; a fresh namespace prints
    * nothing).
@@ -78,10 +89,35 @@ export function legacyTablesInUse(saveText: string): string[] {
   return [...used];
 }
 
-/** The real executor: `iptables-save`/`iptables-restore` (or the ip6tables ones) through {@link run}. */
+/** Options for {@link KernelIptablesExecutor}. */
+export interface KernelIptablesOptions {
+  /** Per-command timeout; default 30 s. */
+  readonly timeoutMs?: number;
+  /** Directory of the per-namespace lock files; default `/run/tenantnet/locks`. */
+  readonly lockDir?: string;
+  /** How long to wait for a namespace's lock before giving up; default 120 s. */
+  readonly lockWaitMs?: number;
+}
+
+/**
+ * The real executor: `iptables-save`/`iptables-restore` (or the ip6tables ones) through {@link run},
+ * and a lock file per namespace (see lock.ts).
+ */
 export class KernelIptablesExecutor implements IptablesExecutor {
-  /** @param timeoutMs per-command timeout */
-  constructor(private readonly timeoutMs = 30_000) {}
+  private readonly timeoutMs: number;
+  private readonly lockDir: string;
+  private readonly lockWaitMs: number;
+
+  constructor(opts: KernelIptablesOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.lockDir = opts.lockDir ?? DEFAULT_LOCK_DIR;
+    this.lockWaitMs = opts.lockWaitMs ?? 120_000;
+  }
+
+  /** {@inheritDoc IptablesExecutor.lock} */
+  lock(namespace: string | null): Promise<Release> {
+    return takeFileLock(lockPath(this.lockDir, namespace), this.lockWaitMs);
+  }
 
   /** {@inheritDoc IptablesExecutor.save} */
   async save(namespace: string | null, family: Family): Promise<string> {

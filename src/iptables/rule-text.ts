@@ -50,3 +50,12 @@ export function saveString(value: string): string {
 export function joinTokens(tokens: readonly string[]): string {
   return tokens.map((t) => (t === '' || /[\s"'\\]/.test(t) ? saveString(t) : t)).join(' ');
 }
+
+/**
+ * True when `text` has no control character (as net/text.ts defines them): only such text read
+ * from iptables-save may ever be sent back in a restore line, so that nothing a foreign rule holds
+ * can end a line of tenantnet's input.
+ */
+export function isOneLine(text: string): boolean {
+  return !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text);
+}
