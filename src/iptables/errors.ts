@@ -61,12 +61,14 @@ export class LegacyTablesError extends TenantnetError {
 /** An ipset operation failed, or a set is still in use and cannot be destroyed. */
 export class IpsetError extends TenantnetError {
   /**
-   * @param set the set concerned
+   * @param set the set concerned ('' when unknown)
    * @param message what went wrong
+   * @param lineNumber the line of an `ipset restore` batch that ipset blamed, when it said
    */
   constructor(
     readonly set: string,
     message: string,
+    readonly lineNumber: number | null = null,
   ) {
     super(message);
   }

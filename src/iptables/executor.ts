@@ -159,3 +159,6 @@ export class KernelIptablesExecutor implements IptablesExecutor {
     }
   }
 }
+
+/** The default executor: the real iptables tools and lock files under `/run/tenantnet/locks`. */
+export const kernelIptablesExecutor: IptablesExecutor = new KernelIptablesExecutor();

@@ -12,7 +12,7 @@ import {
 } from './applied.js';
 import { type DesiredRule, type DesiredTable, diffTable, restoreText } from './diff.js';
 import { IptablesRestoreError } from './errors.js';
-import { type IptablesExecutor, KernelIptablesExecutor } from './executor.js';
+import { type IptablesExecutor, kernelIptablesExecutor } from './executor.js';
 import { fastPathLines } from './fast-path.js';
 import { canonicalOf, learnCanonical, type SentRule } from './learn.js';
 import { serialised } from './lock.js';
@@ -143,7 +143,7 @@ export class IptablesManager {
     };
     this.families = oneOf(opts.families ?? FAMILIES, FAMILIES, 'families');
     this.tableNames = oneOf(opts.tables ?? TABLES, TABLES, 'tables');
-    this.executor = opts.executor ?? new KernelIptablesExecutor();
+    this.executor = opts.executor ?? kernelIptablesExecutor;
     for (const family of this.families)
       for (const name of this.tableNames) this.bootstrap(family, name, shared);
   }
