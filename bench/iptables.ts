@@ -16,7 +16,7 @@ import { run } from '../src/exec/run.js';
 import { type IptablesExecutor, KernelIptablesExecutor } from '../src/iptables/executor.js';
 import type { Release } from '../src/iptables/lock.js';
 import { IptablesManager } from '../src/iptables/manager.js';
-import type { Family } from '../src/iptables/names.js';
+import type { IpFamily } from '../src/net/types.js';
 
 /** The real executor, timing each save and restore so the report can say where the time goes. */
 class TimedExecutor implements IptablesExecutor {
@@ -26,7 +26,7 @@ class TimedExecutor implements IptablesExecutor {
   lock(n: string | null): Promise<Release> {
     return this.real.lock(n);
   }
-  async save(n: string | null, f: Family): Promise<string> {
+  async save(n: string | null, f: IpFamily): Promise<string> {
     const t0 = performance.now();
     try {
       return await this.real.save(n, f);
@@ -34,7 +34,7 @@ class TimedExecutor implements IptablesExecutor {
       this.saveMs += performance.now() - t0;
     }
   }
-  async restore(n: string | null, f: Family, input: string): Promise<void> {
+  async restore(n: string | null, f: IpFamily, input: string): Promise<void> {
     const t0 = performance.now();
     try {
       await this.real.restore(n, f, input);
@@ -102,7 +102,7 @@ function floorIncremental(): string {
 }
 
 function model(executor: IptablesExecutor): IptablesManager {
-  const m = new IptablesManager({ namespace: ns, prefix, families: ['ipv4'], tables: ['filter'], executor });
+  const m = new IptablesManager({ namespace: ns, prefix, families: [4], tables: ['filter'], executor });
   const f = m.table('filter');
   for (let c = 0; c < CHAINS; c++) f.addChain(`c${c}`);
   for (let i = 0; i < N; i++) f.addRule(`c${i % CHAINS}`, rule(i).replace(' -m tcp', ''));
@@ -153,7 +153,7 @@ async function main(): Promise<void> {
       }
       let report = await m.apply();
       incrOps = report.operations;
-      incrLines = (report.sent.ipv4 ?? '').split('\n').filter((l) => l.startsWith('-')).length;
+      incrLines = (report.sent[4] ?? '').split('\n').filter((l) => l.startsWith('-')).length;
       // Measure the incremental apply on the same change again (revert outside the timing).
       for (let c = 0; c < CHANGED; c++) {
         f.removeRule(`c${c}`, rule(c, 1));

@@ -1,10 +1,12 @@
 // What a manager remembers of its last successful apply: the believed kernel state per family (for
 // the fast path) and what it last sent per chain (to learn iptables' printed forms from). Neutron's
 // iptables_manager keeps neither; tenantnet uses them to skip a read and to converge in one apply.
+
+import type { IpFamily } from '../net/types.js';
 import type { DesiredRule } from './diff.js';
 import type { BelievedState } from './fast-path.js';
 import { canonicalOf, type SentRule } from './learn.js';
-import type { Family, TableName } from './names.js';
+import type { TableName } from './names.js';
 
 /** One table's model as the manager sees it: chain → wrapped flag and ordered rules. */
 export type TableSnapshot = ReadonlyMap<string, { wrapped: boolean; rules: readonly DesiredRule[] }>;
@@ -16,7 +18,7 @@ export type FamilySnapshot = ReadonlyMap<TableName, TableSnapshot>;
  * What the kernel holds of one family's owned chains once `model` is applied, and a fingerprint of
  * everything else of ours (marked rules, shared chains). Pure.
  */
-export function believedState(family: Family, model: FamilySnapshot): BelievedState {
+export function believedState(family: IpFamily, model: FamilySnapshot): BelievedState {
   const owned = new Map<string, Map<string, string[]>>();
   const others: unknown[] = [];
   for (const [name, chains] of model) {
@@ -35,7 +37,7 @@ export function believedState(family: Family, model: FamilySnapshot): BelievedSt
  * Per chain key (`family/table/chain`), the rules of ours as given and as canonical text: what
  * learning compares with the read-back later. Pure.
  */
-export function sentRules(family: Family, model: FamilySnapshot): Map<string, SentRule[]> {
+export function sentRules(family: IpFamily, model: FamilySnapshot): Map<string, SentRule[]> {
   const out = new Map<string, SentRule[]>();
   for (const [name, chains] of model) {
     for (const [chain, c] of chains) {
@@ -54,7 +56,7 @@ export function sentRules(family: Family, model: FamilySnapshot): Map<string, Se
  * iptables-restore refuses that table's block and the manager falls back to a full read, which
  * repairs it. Pure.
  */
-export function checkLines(family: Family, model: FamilySnapshot): Map<string, string[]> {
+export function checkLines(family: IpFamily, model: FamilySnapshot): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const [name, chains] of model) {
     const lines: string[] = [];
@@ -70,20 +72,20 @@ export function checkLines(family: Family, model: FamilySnapshot): Map<string, s
 /** A manager's memory of its applies: believed kernel state per family and rules last sent. */
 export class AppliedState {
   private readonly lastSent = new Map<string, readonly SentRule[]>();
-  private readonly believed = new Map<Family, BelievedState>();
+  private readonly believed = new Map<IpFamily, BelievedState>();
 
   /** What the family's kernel tables were believed to hold after the last successful apply. */
-  believedOf(family: Family): BelievedState | undefined {
+  believedOf(family: IpFamily): BelievedState | undefined {
     return this.believed.get(family);
   }
 
   /** Records what a successful apply left in the family's tables. */
-  believe(family: Family, state: BelievedState): void {
+  believe(family: IpFamily, state: BelievedState): void {
     this.believed.set(family, state);
   }
 
   /** Forgets the believed state (of one family, or all): the next apply reads the kernel. */
-  forgetBelieved(family?: Family): void {
+  forgetBelieved(family?: IpFamily): void {
     if (family === undefined) this.believed.clear();
     else this.believed.delete(family);
   }
@@ -102,7 +104,7 @@ export class AppliedState {
    * Forgets what was sent to a family: after a failed restore it no longer describes the kernel
    * (blocks of tables before the failing one were committed), so nothing may be learned from it.
    */
-  forgetSent(family: Family): void {
+  forgetSent(family: IpFamily): void {
     for (const k of [...this.lastSent.keys()]) if (k.startsWith(`${family}/`)) this.lastSent.delete(k);
   }
 }

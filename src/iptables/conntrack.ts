@@ -3,13 +3,13 @@
 import { InvalidInputError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { optionalNamespace, vanishedError } from '../net/namespace.js';
-import { familyOf, ipAddress } from '../net/types.js';
-import type { Family } from './names.js';
+import { familyOf, type IpFamily, ipAddress } from '../net/types.js';
+import { FAMILIES } from './names.js';
 
 /** Which entries a conntrack command concerns: operations as data. */
 export interface ConntrackFilter {
-  /** The family (`conntrack -f`). */
-  readonly family: Family;
+  /** The family (`conntrack -f ipv4|ipv6`). */
+  readonly family: IpFamily;
   /** Only entries of this zone (`-w`). */
   readonly zone?: number;
   /** Only entries whose original destination is this address (`-d`). */
@@ -57,7 +57,7 @@ export interface ConntrackExecutor {
 export function conntrackArgs(filter: ConntrackFilter): string[] {
   return [
     '-f',
-    filter.family,
+    filter.family === 4 ? 'ipv4' : 'ipv6',
     ...(filter.dst !== undefined ? ['-d', filter.dst] : []),
     ...(filter.replySrc !== undefined ? ['-q', filter.replySrc] : []),
     ...(filter.zone !== undefined ? ['-w', String(filter.zone)] : []),
@@ -161,8 +161,6 @@ function context(opts: ConntrackOptions): { ns: string | null; executor: Conntra
   };
 }
 
-const FAMILY: Readonly<Record<4 | 6, Family>> = { 4: 'ipv4', 6: 'ipv6' };
-
 /**
  * Deletes the entries of connections to `ip` (`-d`) and of connections whose reply comes from it
  * (`-q`, which covers NATed flows), as Neutron does when an address goes away. Nothing matching
@@ -177,7 +175,7 @@ const FAMILY: Readonly<Record<4 | 6, Family>> = { 4: 'ipv4', 6: 'ipv6' };
 export async function deleteConntrackByAddress(ip: string, opts: ConntrackOptions = {}): Promise<number> {
   const addr = ipAddress(ip, 'address');
   const { ns, executor, zone } = context(opts);
-  const family = FAMILY[familyOf(addr)];
+  const family = familyOf(addr);
   const z = zone !== undefined ? { zone } : {};
   return (
     (await executor.delete(ns, { family, dst: addr, ...z })) +
@@ -201,7 +199,7 @@ export async function deleteConntrackZone(
   checkZone(zone);
   const { ns, executor } = context(opts);
   let n = 0;
-  for (const family of ['ipv4', 'ipv6'] as const) n += await executor.delete(ns, { family, zone });
+  for (const family of FAMILIES) n += await executor.delete(ns, { family, zone });
   return n;
 }
 
@@ -220,6 +218,6 @@ export async function listConntrackZone(
   checkZone(zone);
   const { ns, executor } = context(opts);
   const out: ConntrackEntry[] = [];
-  for (const family of ['ipv4', 'ipv6'] as const) out.push(...(await executor.list(ns, { family, zone })));
+  for (const family of FAMILIES) out.push(...(await executor.list(ns, { family, zone })));
   return out;
 }

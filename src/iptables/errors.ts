@@ -1,4 +1,5 @@
 import { TenantnetError } from '../errors.js';
+import type { IpFamily } from '../net/types.js';
 
 /**
  * `iptables-restore` refused a batch. Each `*table … COMMIT` block is one nf_tables transaction:
@@ -12,7 +13,7 @@ export class IptablesRestoreError extends TenantnetError {
 
   /**
    * @param namespace the namespace the batch was meant for (null: the root namespace)
-   * @param family `ipv4` or `ipv6`
+   * @param family 4 or 6
    * @param lineNumber 1-based line of the batch that iptables-restore blamed, when it said
    * @param line the text of that line
    * @param reason iptables-restore's own explanation (first line of its stderr)
@@ -20,7 +21,7 @@ export class IptablesRestoreError extends TenantnetError {
    */
   constructor(
     readonly namespace: string | null,
-    readonly family: 'ipv4' | 'ipv6',
+    readonly family: IpFamily,
     readonly lineNumber: number | null,
     readonly line: string | null,
     readonly reason: string,
@@ -28,7 +29,7 @@ export class IptablesRestoreError extends TenantnetError {
   ) {
     const committed = committedTables(input, lineNumber);
     super(
-      `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-restore refused the batch for ${where(namespace)}` +
+      `${family === 4 ? 'iptables' : 'ip6tables'}-restore refused the batch for ${where(namespace)}` +
         `${lineNumber !== null ? ` at line ${lineNumber}${line !== null ? ` "${line}"` : ''}` : ''}: ${reason}` +
         (committed.length > 0
           ? ` (nothing from its ${failingTable(input, lineNumber)} block was applied; the blocks of ${committed.join(', ')} before it were)`

@@ -3,9 +3,10 @@
 import { ProcessError } from '../exec/process-error.js';
 import { run } from '../exec/run.js';
 import { vanishedError } from '../net/namespace.js';
+import type { IpFamily } from '../net/types.js';
 import { IptablesRestoreError, LegacyTablesError } from './errors.js';
 import { DEFAULT_LOCK_DIR, lockPath, type Release, takeFileLock } from './lock.js';
-import type { Family } from './names.js';
+import { iptablesTool } from './names.js';
 
 /** What the manager needs from the system: read the tables, write a batch, hold a namespace. */
 export interface IptablesExecutor {
@@ -24,7 +25,7 @@ export interface IptablesExecutor {
    * @throws {NamespaceNotFoundError} when the namespace does not exist
    * @throws {LegacyTablesError} when the namespace holds legacy iptables rules
    */
-  save(namespace: string | null, family: Family): Promise<string>;
+  save(namespace: string | null, family: IpFamily): Promise<string>;
   /**
    * Feeds one batch to `iptables-restore -w --noflush`.
    *
@@ -32,11 +33,11 @@ export interface IptablesExecutor {
    *   applied; blocks of tables before it are)
    * @throws {NamespaceNotFoundError} when the namespace does not exist
    */
-  restore(namespace: string | null, family: Family, input: string): Promise<void>;
+  restore(namespace: string | null, family: IpFamily, input: string): Promise<void>;
 }
 
-function tool(family: Family, what: 'save' | 'restore' | 'legacy-save'): string {
-  return `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-${what}`;
+function tool(family: IpFamily, what: 'save' | 'restore' | 'legacy-save'): string {
+  return `${iptablesTool(family)}-${what}`;
 }
 
 /**
@@ -120,7 +121,7 @@ export class KernelIptablesExecutor implements IptablesExecutor {
   }
 
   /** {@inheritDoc IptablesExecutor.save} */
-  async save(namespace: string | null, family: Family): Promise<string> {
+  async save(namespace: string | null, family: IpFamily): Promise<string> {
     try {
       const r = await run([tool(family, 'save')], { namespace, timeoutMs: this.timeoutMs });
       // nf_tables iptables-save warns on stderr when legacy tables exist: look only then.
@@ -140,7 +141,7 @@ export class KernelIptablesExecutor implements IptablesExecutor {
   }
 
   /** {@inheritDoc IptablesExecutor.restore} */
-  async restore(namespace: string | null, family: Family, input: string): Promise<void> {
+  async restore(namespace: string | null, family: IpFamily, input: string): Promise<void> {
     try {
       await run([tool(family, 'restore'), '-w', '--noflush'], {
         namespace,

@@ -65,7 +65,7 @@ export {
   checkPrefix,
   checkSharedName,
   FAMILIES,
-  type Family,
+  iptablesTool,
   isBuiltinChain,
   MAX_CHAIN_NAME,
   MAX_PREFIX,

@@ -3,10 +3,10 @@
 import { InvalidInputError } from '../errors.js';
 import { NamespaceNotFoundError, optionalNamespace } from '../net/namespace.js';
 import { requireString } from '../net/text.js';
+import { type IpFamily, ipFamily } from '../net/types.js';
 import { canonicalCidr } from './addresses.js';
 import { IpsetError } from './errors.js';
 import { type IpsetExecutor, kernelIpsetExecutor } from './ipset-executor.js';
-import type { Family } from './names.js';
 
 /** The kernel's limit on a set name. */
 export const MAX_SET_NAME = 31;
@@ -46,19 +46,12 @@ export interface ObservedSet {
   /** The set type (`hash:net`). */
   readonly type: string;
   /** The family the set was created for. */
-  readonly family: Family;
+  readonly family: IpFamily;
   /** The members as ipset prints them. */
   readonly members: string[];
 }
 
 const PREFIX = /^[A-Za-z0-9_]{1,12}$/;
-
-function checkFamily(family: unknown, where = 'family'): Family {
-  if (family !== 'ipv4' && family !== 'ipv6') {
-    throw new InvalidInputError(`${where}: ${JSON.stringify(family)} is not ipv4 or ipv6`, where);
-  }
-  return family;
-}
 
 function checkIpsetPrefix(value: unknown, where = 'ipset prefix'): string {
   const v = requireString(value, where);
@@ -75,15 +68,14 @@ function checkIpsetPrefix(value: unknown, where = 'ipset prefix'): string {
  *
  * @throws {InvalidInputError} on a value that is not an address of the family
  */
-export function canonicalMembers(members: readonly string[], family: Family): string[] {
+export function canonicalMembers(members: readonly string[], family: IpFamily): string[] {
   if (!Array.isArray(members)) throw new InvalidInputError('ipset members: not a list', 'members');
   const out = new Set<string>();
   for (const m of members) {
     const c = canonicalCidr(requireString(m, 'ipset member'), family, 'ipset member');
     if (c === null) {
-      for (const half of family === 'ipv4' ? ['0.0.0.0/1', '128.0.0.0/1'] : ['::/1', '8000::/1'])
-        out.add(half);
-    } else out.add(c.replace(family === 'ipv4' ? /\/32$/ : /\/128$/, ''));
+      for (const half of family === 4 ? ['0.0.0.0/1', '128.0.0.0/1'] : ['::/1', '8000::/1']) out.add(half);
+    } else out.add(c.replace(family === 4 ? /\/32$/ : /\/128$/, ''));
   }
   return [...out];
 }
@@ -104,7 +96,7 @@ export function parseIpsetSave(
       sets.set(w[1], {
         name: w[1],
         type: w[2] ?? '',
-        family: fam === 'inet6' ? 'ipv6' : 'ipv4',
+        family: fam === 'inet6' ? 6 : 4,
         members: [],
       });
     } else if (w[0] === 'add' && w[1] && w[2]) sets.get(w[1])?.members.push(w[2]);
@@ -154,8 +146,8 @@ export async function observeIpsets(
  *
  * @example
  * const sets = new IpsetManager({ namespace: 'qrouter-1', prefix: 'tn' });
- * const name = await sets.setMembers('web', 'ipv4', ['10.0.0.5', '10.0.1.0/24']);
- * // rule: -m set --match-set ${sets.setName('web', 'ipv4')} src -j ACCEPT
+ * await sets.setMembers('web', 4, ['10.0.0.5', '10.0.1.0/24']);
+ * // rule: -m set --match-set ${sets.setName('web', 4)} src -j ACCEPT
  */
 export class IpsetManager {
   /** The namespace (null: the root namespace). */
@@ -188,16 +180,13 @@ export class IpsetManager {
    *
    * @throws {InvalidInputError} on an id that is not 1+ of `A-Z a-z 0-9 _ -`
    */
-  setName(id: string, family: Family): string {
+  setName(id: string, family: IpFamily): string {
     const v = requireString(id, 'id');
-    checkFamily(family);
+    ipFamily(family);
     if (!/^[A-Za-z0-9_-]+$/.test(v)) {
       throw new InvalidInputError(`ipset id: ${JSON.stringify(v)} is not 1+ of A-Z a-z 0-9 _ -`, 'id');
     }
-    const name = `${this.prefix}${family === 'ipv4' ? '4' : '6'}-${v}`.slice(
-      0,
-      MAX_SET_NAME - SWAP_SUFFIX.length,
-    );
+    const name = `${this.prefix}${family === 4 ? '4' : '6'}-${v}`.slice(0, MAX_SET_NAME - SWAP_SUFFIX.length);
     // Cutting to ipset's limit could give two ids one set: refuse that rather than mix their members.
     const other = this.idOfName.get(name);
     if (other !== undefined && other !== v) {
@@ -219,11 +208,11 @@ export class IpsetManager {
    * @throws {InvalidInputError} on a bad id or member (before anything runs)
    * @throws {IpsetError} when ipset refuses the batch
    */
-  async setMembers(id: string, family: Family, members: readonly string[]): Promise<MembersChange> {
+  async setMembers(id: string, family: IpFamily, members: readonly string[]): Promise<MembersChange> {
     const name = this.setName(id, family);
     const want = canonicalMembers(members, family);
     const have = await this.current(name);
-    const fam = family === 'ipv4' ? 'inet' : 'inet6';
+    const fam = family === 4 ? 'inet' : 'inet6';
     if (have === null) {
       const sent = [
         `create ${name} hash:net family ${fam} -exist`,
@@ -282,7 +271,7 @@ export class IpsetManager {
    * @returns true when a set was destroyed
    * @throws {IpsetError} when the set is still referenced (by an iptables rule): remove the rule first
    */
-  async destroy(id: string, family: Family): Promise<boolean> {
+  async destroy(id: string, family: IpFamily): Promise<boolean> {
     const name = this.setName(id, family);
     const done = await this.executor.destroy(this.namespace, name);
     this.known.delete(name);
@@ -302,7 +291,7 @@ export class IpsetManager {
   }
 
   /** The members the kernel holds for a set (null when the set does not exist). */
-  async members(id: string, family: Family): Promise<string[] | null> {
+  async members(id: string, family: IpFamily): Promise<string[] | null> {
     const name = this.setName(id, family);
     this.known.delete(name);
     const m = await this.current(name);

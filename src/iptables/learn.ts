@@ -1,6 +1,6 @@
 // Learning how iptables prints rules the normaliser does not know, from iptables itself (what
 // Neutron's debug mode checks by applying twice).
-import type { Family } from './names.js';
+import type { IpFamily } from '../net/types.js';
 import { isOneLine, tokenize } from './rule-text.js';
 
 // Normalised text → the text iptables-save printed for it. Shared by every manager in the process:
@@ -16,7 +16,7 @@ export interface SentRule {
 }
 
 /** The canonical form of a normalised rule: what iptables printed for it, when learned; else itself. */
-export function canonicalOf(family: Family, norm: string): string {
+export function canonicalOf(family: IpFamily, norm: string): string {
   return learned.get(`${family} ${norm}`) ?? norm;
 }
 
@@ -41,7 +41,7 @@ function target(text: string): string {
  * @returns how many forms were learned
  */
 export function learnCanonical(
-  family: Family,
+  family: IpFamily,
   sent: readonly SentRule[],
   current: readonly string[],
 ): number {

@@ -2,6 +2,7 @@
 // family carrying only what changed (Neutron's iptables_manager.IptablesManager).
 import { InvalidInputError } from '../errors.js';
 import { optionalNamespace } from '../net/namespace.js';
+import type { IpFamily } from '../net/types.js';
 import {
   AppliedState,
   believedState,
@@ -20,7 +21,6 @@ import {
   checkPrefix,
   checkSharedName,
   FAMILIES,
-  type Family,
   isBuiltinChain,
   ownedLead,
   TABLES,
@@ -45,7 +45,7 @@ export interface IptablesManagerOptions {
   /** Name of the shared chains and of the owner marks (default `tenantnet`, 1-9 of `a-z 0-9 _`). */
   readonly shared?: string;
   /** Families to manage (default both). */
-  readonly families?: readonly Family[];
+  readonly families?: readonly IpFamily[];
   /** Tables to manage (default filter, nat, mangle, raw). */
   readonly tables?: readonly TableName[];
   /** How to reach iptables (default the real tools; unit tests pass a fake). */
@@ -70,7 +70,7 @@ export interface ApplyReport {
    */
   readonly operations: number;
   /** Every batch sent, per family, exactly as fed to iptables-restore (one after another). */
-  readonly sent: Readonly<Partial<Record<Family, string>>>;
+  readonly sent: Readonly<Partial<Record<IpFamily, string>>>;
   /** iptables-restore processes run (one per family that changed; two when a fast batch was refused). */
   readonly restores: number;
   /** With `verify`: operations a second pass would still send (0 when converged). */
@@ -117,7 +117,7 @@ export class IptablesManager {
   readonly mark: string;
   /** Names of the shared chains. */
   readonly sharedChains: { readonly filterTop: string; readonly postroutingBottom: string };
-  private readonly families: readonly Family[];
+  private readonly families: readonly IpFamily[];
   private readonly tableNames: readonly TableName[];
   private readonly executor: IptablesExecutor;
   private readonly tables = new Map<string, IptablesTable>();
@@ -149,11 +149,11 @@ export class IptablesManager {
   }
 
   /**
-   * The model of one table for one family (default ipv4).
+   * The model of one table for one family (default 4).
    *
    * @throws {InvalidInputError} when the manager does not manage that table or family
    */
-  table(name: TableName, family: Family = 'ipv4'): IptablesTable {
+  table(name: TableName, family: IpFamily = 4): IptablesTable {
     const t = this.tables.get(`${family}/${name}`);
     if (!t) {
       throw new InvalidInputError(
@@ -169,7 +169,7 @@ export class IptablesManager {
     return wrapName(this.prefix, chain);
   }
 
-  private bootstrap(family: Family, name: TableName, shared: string): void {
+  private bootstrap(family: IpFamily, name: TableName, shared: string): void {
     const t = new IptablesTable(family, name, {
       prefix: this.prefix,
       mark: this.mark,
@@ -244,7 +244,7 @@ export class IptablesManager {
    * The restore text the next apply would send for one family, given the current iptables-save
    * output. Pure with respect to the kernel: for plans and tests.
    */
-  plan(family: Family, saveText: string): string {
+  plan(family: IpFamily, saveText: string): string {
     return restoreText(this.diff(family, parseSave(saveText), null));
   }
 
@@ -264,7 +264,7 @@ export class IptablesManager {
   private async applyNow(opts: ApplyOptions): Promise<ApplyReport> {
     // Families are independent batches in independent kernel tables: run them side by side.
     const results = await Promise.all(this.families.map((family) => this.applyFamily(family, opts)));
-    const sent: Partial<Record<Family, string>> = {};
+    const sent: Partial<Record<IpFamily, string>> = {};
     let operations = 0;
     let restores = 0;
     let remaining = 0;
@@ -278,7 +278,7 @@ export class IptablesManager {
     return { operations, sent, restores, ...(opts.verify ? { remaining } : {}) };
   }
 
-  private async applyFamily(family: Family, opts: ApplyOptions): Promise<FamilyResult> {
+  private async applyFamily(family: IpFamily, opts: ApplyOptions): Promise<FamilyResult> {
     const fast = opts.verify ? null : await this.applyFast(family);
     if (fast?.done) return { ...fast, remaining: 0 };
     this.applied.forgetBelieved(family);
@@ -313,7 +313,7 @@ export class IptablesManager {
    * their operations are counted, and the full read sees them).
    */
   private async applyFast(
-    family: Family,
+    family: IpFamily,
   ): Promise<{ done: boolean; sent: string; restores: number; operations: number } | null> {
     const prev = this.applied.believedOf(family);
     if (!prev) return null;
@@ -351,7 +351,7 @@ export class IptablesManager {
    * a chain that now holds a newer rule with the same target would take that rule as iptables'
    * printed form of the older one.
    */
-  private async restore(family: Family, text: string): Promise<void> {
+  private async restore(family: IpFamily, text: string): Promise<void> {
     try {
       await this.executor.restore(this.namespace, family, text);
     } catch (e) {
@@ -360,7 +360,7 @@ export class IptablesManager {
     }
   }
 
-  private snapshot(family: Family): FamilySnapshot {
+  private snapshot(family: IpFamily): FamilySnapshot {
     const out = new Map<TableName, TableSnapshot>();
     for (const name of this.tableNames) out.set(name, this.table(name, family).snapshot());
     return out;
@@ -381,7 +381,7 @@ export class IptablesManager {
       const first = await this.applyNow({});
       let operations = first.operations;
       let restores = first.restores;
-      const sent: Partial<Record<Family, string>> = { ...first.sent };
+      const sent: Partial<Record<IpFamily, string>> = { ...first.sent };
       for (const family of this.families) {
         const saved = parseSave(await this.executor.save(this.namespace, family));
         const text = restoreText(
@@ -401,7 +401,7 @@ export class IptablesManager {
   }
 
   private diff(
-    family: Family,
+    family: IpFamily,
     saved: SavedState,
     learn: Map<string, SentRule[]> | null,
   ): Map<string, string[]> {

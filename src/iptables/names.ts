@@ -2,15 +2,18 @@
 // iptables_manager: get_binary_name, get_chain_name, the wrapped built-ins).
 import { InvalidInputError } from '../errors.js';
 import { requireString } from '../net/text.js';
-
-/** An address family: `ipv4` is driven with iptables, `ipv6` with ip6tables. */
-export type Family = 'ipv4' | 'ipv6';
+import type { IpFamily } from '../net/types.js';
 
 /** The iptables tables tenantnet manages. */
 export type TableName = 'filter' | 'nat' | 'mangle' | 'raw';
 
-/** Every family, in apply order. */
-export const FAMILIES: readonly Family[] = ['ipv4', 'ipv6'];
+/** Every family, in apply order (4 is driven with iptables, 6 with ip6tables). */
+export const FAMILIES: readonly IpFamily[] = [4, 6];
+
+/** The name of the iptables tool for a family: `iptables` or `ip6tables`. */
+export function iptablesTool(family: IpFamily): 'iptables' | 'ip6tables' {
+  return family === 4 ? 'iptables' : 'ip6tables';
+}
 
 /** Every table, in the order iptables-save prints them (not significant, but stable). */
 export const TABLES: readonly TableName[] = ['raw', 'mangle', 'nat', 'filter'];

@@ -4,8 +4,8 @@
 import { Buffer } from 'node:buffer';
 import { InvalidInputError } from '../errors.js';
 import { lineText } from '../net/text.js';
+import type { IpFamily } from '../net/types.js';
 import { canonicalCidr } from './addresses.js';
-import type { Family } from './names.js';
 import {
   BASE_ALIASES,
   BASE_ORDER,
@@ -286,7 +286,7 @@ function canonicalMatch(g: RuleGroup): RuleOption[] {
   return opts;
 }
 
-function canonicalTarget(g: RuleGroup, family: Family): RuleOption[] {
+function canonicalTarget(g: RuleGroup, family: IpFamily): RuleOption[] {
   const opts = g.options.map((o) => {
     const v = o.values;
     if (o.name === '--set-mark' && g.name === 'MARK' && v[0] !== undefined && !v[0].includes('/')) {
@@ -301,7 +301,7 @@ function canonicalTarget(g: RuleGroup, family: Family): RuleOption[] {
     opts.push({
       name: '--reject-with',
       neg: false,
-      values: [family === 'ipv4' ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'],
+      values: [family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'],
     });
   }
   return opts;
@@ -328,7 +328,7 @@ function printOptions(out: string[], opts: readonly RuleOption[]): void {
  *
  * @throws {InvalidInputError} on a bad address, a value that is not one word, an over-long comment
  */
-export function printRule(p: ParsedRule, family: Family, text: string): string {
+export function printRule(p: ParsedRule, family: IpFamily, text: string): string {
   checkValues(p, text);
   const out: string[] = [];
   for (const opt of BASE_ORDER) {
@@ -338,7 +338,7 @@ export function printRule(p: ParsedRule, family: Family, text: string): string {
     if ((opt === '-s' || opt === '-d') && value !== null) {
       value = canonicalCidr(value, family, `iptables rule ${JSON.stringify(text)}`);
       if (value === null && !b.neg) continue;
-      value ??= family === 'ipv4' ? '0.0.0.0/0' : '::/0';
+      value ??= family === 4 ? '0.0.0.0/0' : '::/0';
     }
     if (opt === '-p' && value !== null) {
       value = protoName(value);
@@ -369,7 +369,7 @@ export function printRule(p: ParsedRule, family: Family, text: string): string {
  * @throws {InvalidInputError} on a control character, an unterminated quote, a bad address, or
  *   anything {@link parseRule} refuses
  */
-export function normaliseRule(rule: string, family: Family): string {
+export function normaliseRule(rule: string, family: IpFamily): string {
   // Callers rebuild whole chains on every change (as Neutron's firewall does): remember results.
   const key = `${family} ${rule}`;
   const hit = memo.get(key);

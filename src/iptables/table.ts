@@ -2,15 +2,9 @@
 // enter (Neutron's iptables_manager.IptablesTable).
 import { InvalidInputError } from '../errors.js';
 import { lineText } from '../net/text.js';
+import type { IpFamily } from '../net/types.js';
 import type { DesiredRule, RulePosition } from './diff.js';
-import {
-  checkChainName,
-  type Family,
-  isBuiltinChain,
-  OWNED_LEAD,
-  type TableName,
-  wrapName,
-} from './names.js';
+import { checkChainName, isBuiltinChain, OWNED_LEAD, type TableName, wrapName } from './names.js';
 import { normaliseRule, parseRule, printRule } from './normalise.js';
 import { MATCH_OPTIONS, type OptionArity } from './rule-grammar.js';
 import { tokenize } from './rule-text.js';
@@ -76,7 +70,7 @@ export class IptablesTable {
    * @param owner the manager's prefix and owner mark
    */
   constructor(
-    readonly family: Family,
+    readonly family: IpFamily,
     readonly name: TableName,
     private readonly owner: TableOwner,
   ) {}

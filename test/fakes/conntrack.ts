@@ -1,9 +1,10 @@
 // A stateful fake of conntrack for unit tests (and, later, tenantnet/testing): entries per namespace.
 import type { ConntrackEntry, ConntrackExecutor, ConntrackFilter } from '../../src/iptables/conntrack.js';
+import type { IpFamily } from '../../src/net/types.js';
 
 /** One fake entry: an entry as listed, plus its family and the source of its reply. */
 export interface FakeFlow extends ConntrackEntry {
-  readonly family: 'ipv4' | 'ipv6';
+  readonly family: IpFamily;
   /** Reply direction source (differs from `dst` for NATed flows). */
   readonly replySrc: string;
 }
@@ -17,7 +18,7 @@ export class FakeConntrack implements ConntrackExecutor {
   add(ns: string | null, flow: Omit<FakeFlow, 'raw' | 'replySrc' | 'family'> & Partial<FakeFlow>): void {
     const list = this.flows.get(ns ?? '') ?? [];
     list.push({
-      family: flow.src.includes(':') ? 'ipv6' : 'ipv4',
+      family: flow.src.includes(':') ? 6 : 4,
       replySrc: flow.dst,
       raw: `${flow.protocol} src=${flow.src} dst=${flow.dst}`,
       ...flow,

@@ -2,8 +2,9 @@
 import { IptablesRestoreError } from '../../src/iptables/errors.js';
 import type { IptablesExecutor } from '../../src/iptables/executor.js';
 import type { Release } from '../../src/iptables/lock.js';
-import { BUILTIN_CHAINS, type Family, type TableName } from '../../src/iptables/names.js';
+import { BUILTIN_CHAINS, type TableName } from '../../src/iptables/names.js';
 import { parseSave, type SavedState, type SavedTable } from '../../src/iptables/save-parser.js';
+import type { IpFamily } from '../../src/net/types.js';
 
 /**
  * A fake iptables for unit tests: keeps tables in memory, prints them like iptables-save and
@@ -25,21 +26,21 @@ export class FakeIptables implements IptablesExecutor {
     return () => {};
   }
 
-  private key(ns: string | null, family: Family) {
+  private key(ns: string | null, family: IpFamily) {
     return `${ns ?? ''}/${family}`;
   }
 
-  async save(ns: string | null, family: Family): Promise<string> {
+  async save(ns: string | null, family: IpFamily): Promise<string> {
     this.saves++;
     return print(this.states.get(this.key(ns, family)) ?? new Map());
   }
 
   /** Seeds state from iptables-save text. */
-  load(ns: string | null, family: Family, text: string): void {
+  load(ns: string | null, family: IpFamily, text: string): void {
     this.states.set(this.key(ns, family), parseSave(text));
   }
 
-  async restore(ns: string | null, family: Family, input: string): Promise<void> {
+  async restore(ns: string | null, family: IpFamily, input: string): Promise<void> {
     this.restores.push(input);
     let state = parseSave(print(this.states.get(this.key(ns, family)) ?? new Map()));
     const lines = input.split('\n');

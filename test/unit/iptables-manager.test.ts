@@ -16,7 +16,7 @@ function changes(text: string | undefined): string {
 }
 
 function manager(fake: FakeIptables, prefix = 'p', tables: ('filter' | 'nat')[] = ['filter']) {
-  return new IptablesManager({ namespace: 'ns1', prefix, families: ['ipv4'], tables, executor: fake });
+  return new IptablesManager({ namespace: 'ns1', prefix, families: [4], tables, executor: fake });
 }
 
 test('the first apply bootstraps wrapped chains and jumps in one restore; the second sends nothing', async () => {
@@ -25,7 +25,7 @@ test('the first apply bootstraps wrapped chains and jumps in one restore; the se
   const first = await m.apply();
   assert.equal(first.restores, 1);
   assert.ok(first.operations > 10);
-  const text = first.sent.ipv4 ?? '';
+  const text = first.sent[4] ?? '';
   for (const line of [
     ':tn-p-INPUT - [0:0]',
     '-N tenantnet-filter-top',
@@ -83,13 +83,13 @@ test('one rule changed is one -D and one -I; removing a chain removes the jumps 
   f.addRule('a', '-s 10.0.0.3 -j ACCEPT', { top: true });
   const r = await m.apply();
   assert.equal(
-    changes(r.sent.ipv4),
+    changes(r.sent[4]),
     '*filter\n-D tn-p-a -s 10.0.0.1/32 -j ACCEPT\n-I tn-p-a 1 -s 10.0.0.3/32 -j ACCEPT\nCOMMIT\n',
   );
   assert.equal(r.operations, 2, 'the -C checks of the fast path change nothing and are not counted');
   assert.equal(f.removeChain('b'), true);
   const r2 = await m.apply();
-  assert.equal(changes(r2.sent.ipv4), '*filter\n-D tn-p-a -j tn-p-b\n-F tn-p-b\n-X tn-p-b\nCOMMIT\n');
+  assert.equal(changes(r2.sent[4]), '*filter\n-D tn-p-a -j tn-p-b\n-F tn-p-b\n-X tn-p-b\nCOMMIT\n');
   assert.equal(fake.saves, saves, 'changes confined to owned chains are sent without reading first');
   assert.equal((await m.apply()).operations, 0);
   assert.equal(fake.saves, saves + 1, 'an unchanged apply reads, so drift is noticed');
@@ -127,13 +127,13 @@ test('foreign rules and chains keep their places across applies', async () => {
   const fake = new FakeIptables();
   fake.load(
     'ns1',
-    'ipv4',
+    4,
     '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:mine - [0:0]\n-A INPUT -s 1.1.1.1/32 -j DROP\n-A INPUT -j mine\n-A mine -j ACCEPT\nCOMMIT\n',
   );
   const m = manager(fake);
   m.table('filter').addRule('INPUT', '-j DROP');
   await m.apply();
-  const input = () => fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('INPUT')?.rules;
+  const input = () => fake.states.get('ns1/4')?.get('filter')?.chains.get('INPUT')?.rules;
   assert.deepEqual(input(), [
     '-m comment --comment "tenantnet:p" -j tn-p-INPUT',
     '-s 1.1.1.1/32 -j DROP',
@@ -142,7 +142,7 @@ test('foreign rules and chains keep their places across applies', async () => {
   m.table('filter').removeRule('INPUT', '-j DROP');
   await m.apply();
   assert.deepEqual(input()?.slice(1), ['-s 1.1.1.1/32 -j DROP', '-j mine']);
-  assert.deepEqual(fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('mine')?.rules, ['-j ACCEPT']);
+  assert.deepEqual(fake.states.get('ns1/4')?.get('filter')?.chains.get('mine')?.rules, ['-j ACCEPT']);
 });
 
 test('several managers share the top chain without fighting over positions', async () => {
@@ -153,18 +153,18 @@ test('several managers share the top chain without fighting over positions', asy
   await b.apply();
   assert.equal((await a.apply()).operations, 0);
   assert.equal((await b.apply()).operations, 0);
-  const top = fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('tenantnet-filter-top')?.rules;
+  const top = fake.states.get('ns1/4')?.get('filter')?.chains.get('tenantnet-filter-top')?.rules;
   assert.equal(top?.length, 2);
-  const fwd = fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('FORWARD')?.rules ?? [];
+  const fwd = fake.states.get('ns1/4')?.get('filter')?.chains.get('FORWARD')?.rules ?? [];
   assert.equal(fwd.filter((x) => x.endsWith('-j tenantnet-filter-top')).length, 1);
   await a.teardown();
   assert.equal(
-    fake.states.get('ns1/ipv4')?.get('filter')?.chains.has('tenantnet-filter-top'),
+    fake.states.get('ns1/4')?.get('filter')?.chains.has('tenantnet-filter-top'),
     true,
     'b still uses it',
   );
   await b.teardown();
-  const chains = [...(fake.states.get('ns1/ipv4')?.get('filter')?.chains.keys() ?? [])];
+  const chains = [...(fake.states.get('ns1/4')?.get('filter')?.chains.keys() ?? [])];
   assert.deepEqual(chains, ['INPUT', 'FORWARD', 'OUTPUT']);
 });
 
@@ -191,10 +191,10 @@ test('a tampered chain is repaired, not learned', async () => {
   const m = manager(fake);
   m.table('filter').addRule('INPUT', '-j ACCEPT');
   await m.apply();
-  const chain = fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('tn-p-INPUT');
+  const chain = fake.states.get('ns1/4')?.get('filter')?.chains.get('tn-p-INPUT');
   chain?.rules.splice(0, 1, '-j DROP');
   const r = await m.apply();
-  assert.equal(r.sent.ipv4, '*filter\n-D tn-p-INPUT 1\n-A tn-p-INPUT -j ACCEPT\nCOMMIT\n');
+  assert.equal(r.sent[4], '*filter\n-D tn-p-INPUT 1\n-A tn-p-INPUT -j ACCEPT\nCOMMIT\n');
 });
 
 test('a refused batch raises IptablesRestoreError quoting the line, and the model can be fixed', async () => {
@@ -218,13 +218,13 @@ test('a batch refused in its second table says the first table was committed, an
   const m = manager(fake, 'p', ['filter', 'nat']);
   await m.apply();
   const batch = '*filter\n-A tn-p-INPUT -j ACCEPT\nCOMMIT\n*nat\n-A tn-p-OUTPUT --bogus\nCOMMIT\n';
-  await assert.rejects(fake.restore('ns1', 'ipv4', batch), (e: unknown) => {
+  await assert.rejects(fake.restore('ns1', 4, batch), (e: unknown) => {
     assert.ok(e instanceof IptablesRestoreError);
     assert.deepEqual(e.committed, ['filter']);
     assert.match(e.message, /nothing from its nat block was applied; the blocks of filter before it were/);
     return true;
   });
-  await fake.restore('ns1', 'ipv4', '*filter\n-D tn-p-INPUT -j ACCEPT\nCOMMIT\n');
+  await fake.restore('ns1', 4, '*filter\n-D tn-p-INPUT -j ACCEPT\nCOMMIT\n');
   m.table('filter').addRule('INPUT', '-s 10.0.0.7 -j ACCEPT');
   m.table('nat').addRule('POSTROUTING', '-m foo --bogus -j ACCEPT');
   // The fast batch commits filter and fails in nat; the full diff then sends nat alone and fails.
@@ -234,7 +234,7 @@ test('a batch refused in its second table says the first table was committed, an
     assert.doesNotMatch(e.input, /\*filter/);
     return true;
   });
-  assert.match(await fake.save('ns1', 'ipv4'), /-A tn-p-INPUT -s 10\.0\.0\.7\/32 -j ACCEPT/);
+  assert.match(await fake.save('ns1', 4), /-A tn-p-INPUT -s 10\.0\.0\.7\/32 -j ACCEPT/);
   m.table('nat').removeRule('POSTROUTING', '-m foo --bogus -j ACCEPT');
   assert.equal((await m.apply()).operations, 0, 'the committed filter block is read back, not sent again');
 });
@@ -257,7 +257,7 @@ test('a batch committed only in part teaches no canonical form: the model can go
   f.removeRule('a', '-s 10.0.0.2 -j ACCEPT');
   f.addRule('a', '-s 10.0.0.1 -j ACCEPT');
   await m.apply();
-  assert.match(await fake.save('ns1', 'ipv4'), /-A tn-p-a -s 10\.0\.0\.1\/32 -j ACCEPT/);
+  assert.match(await fake.save('ns1', 4), /-A tn-p-a -s 10\.0\.0\.1\/32 -j ACCEPT/);
   assert.equal((await m.apply({ verify: true })).operations, 0);
 });
 
@@ -279,7 +279,7 @@ test('a fast batch that fails otherwise (a timeout after the commit) is not sent
   f.addRule('a', '-s 10.0.0.1 -j ACCEPT');
   await assert.rejects(m.apply(), /timed out/);
   await m.apply();
-  const kernel = await fake.save('ns1', 'ipv4');
+  const kernel = await fake.save('ns1', 4);
   assert.equal(kernel.match(/-A tn-p-a -s 10\.0\.0\.1\/32 -j ACCEPT/g)?.length, 1, kernel);
 });
 
@@ -320,7 +320,7 @@ test('bad prefixes and shared names are refused', () => {
 
 test('plan shows what apply would send without running it', () => {
   const m = manager(new FakeIptables());
-  const text = m.plan('ipv4', '');
+  const text = m.plan(4, '');
   assert.match(text, /^\*filter\n-N tenantnet-filter-top\n:tn-p-INPUT - \[0:0\]\n/);
 });
 
@@ -342,10 +342,10 @@ test('an edit made while a restore runs is sent by the next apply, not believed 
     };
     f.addRule('b', '-j DROP');
     const first = await m.apply();
-    assert.doesNotMatch(first.sent.ipv4 ?? '', /10\.0\.0\.1/);
+    assert.doesNotMatch(first.sent[4] ?? '', /10\.0\.0\.1/);
     f.addRule('b', '-j LOG');
     await m.apply();
-    const kernel = await fake.save('ns1', 'ipv4');
+    const kernel = await fake.save('ns1', 4);
     assert.match(kernel, /-A tn-p-a -s 10\.0\.0\.1\/32 -j ACCEPT/, `fast path first: ${fastFirst}`);
   }
 });
