@@ -260,3 +260,10 @@ export function restoreText(tables: ReadonlyMap<string, readonly string[]>): str
   }
   return out;
 }
+
+/** State-changing lines of a restore input: everything but `*table`, `COMMIT` and `-C` checks. Pure. */
+export function countOps(text: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l !== '' && l !== 'COMMIT' && !l.startsWith('*') && !l.startsWith('-C ')).length;
+}

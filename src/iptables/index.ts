@@ -15,6 +15,7 @@ export {
   parseConntrack,
 } from './conntrack.js';
 export {
+  countOps,
   type DesiredRule,
   type DesiredTable,
   diffChain,
@@ -55,7 +56,6 @@ export { DEFAULT_LOCK_DIR, LockTimeoutError, type Release } from './lock.js';
 export {
   type ApplyOptions,
   type ApplyReport,
-  countOps,
   IptablesManager,
   type IptablesManagerOptions,
 } from './manager.js';

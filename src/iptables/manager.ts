@@ -11,24 +11,15 @@ import {
   sentRules,
   type TableSnapshot,
 } from './applied.js';
-import { type DesiredRule, type DesiredTable, diffTable, restoreText } from './diff.js';
+import { countOps, restoreText } from './diff.js';
 import { IptablesRestoreError } from './errors.js';
 import { type IptablesExecutor, kernelIptablesExecutor } from './executor.js';
 import { fastPathLines } from './fast-path.js';
-import { canonicalOf, learnCanonical, type SentRule } from './learn.js';
+import { addLayout } from './layout.js';
+import type { SentRule } from './learn.js';
 import { serialised } from './lock.js';
-import {
-  checkPrefix,
-  checkSharedName,
-  FAMILIES,
-  isBuiltinChain,
-  ownedLead,
-  TABLES,
-  type TableName,
-  WRAPPED_BUILTINS,
-  wrapName,
-} from './names.js';
-import { isOneLine } from './rule-text.js';
+import { checkPrefix, checkSharedName, FAMILIES, TABLES, type TableName, wrapName } from './names.js';
+import { planFamily } from './plan.js';
 import { parseSave, type SavedState } from './save-parser.js';
 import { IptablesTable } from './table.js';
 import { unusedSharedChainLines } from './teardown.js';
@@ -121,7 +112,6 @@ export class IptablesManager {
   private readonly tableNames: readonly TableName[];
   private readonly executor: IptablesExecutor;
   private readonly tables = new Map<string, IptablesTable>();
-  private readonly sharedMark: string;
   private readonly applied = new AppliedState();
   private deferred = 0;
 
@@ -136,7 +126,6 @@ export class IptablesManager {
     this.prefix = checkPrefix(opts.prefix);
     const shared = checkSharedName(opts.shared ?? 'tenantnet');
     this.mark = `${shared}:${this.prefix}`;
-    this.sharedMark = `${shared}:shared`;
     this.sharedChains = {
       filterTop: `${shared}-filter-top`,
       postroutingBottom: `${shared}-postrouting-bottom`,
@@ -144,8 +133,15 @@ export class IptablesManager {
     this.families = oneOf(opts.families ?? FAMILIES, FAMILIES, 'families');
     this.tableNames = oneOf(opts.tables ?? TABLES, TABLES, 'tables');
     this.executor = opts.executor ?? kernelIptablesExecutor;
-    for (const family of this.families)
-      for (const name of this.tableNames) this.bootstrap(family, name, shared);
+    const names = { ...this.sharedChains, mark: `${shared}:shared` };
+    for (const family of this.families) {
+      for (const name of this.tableNames) {
+        const owner = { prefix: this.prefix, mark: this.mark, markLead: `${shared}:` };
+        const t = new IptablesTable(family, name, owner);
+        this.tables.set(`${family}/${name}`, t);
+        addLayout(t, name, names);
+      }
+    }
   }
 
   /**
@@ -167,44 +163,6 @@ export class IptablesManager {
   /** The wrapped name of `chain` for this manager (`tn-<prefix>-<chain>`). */
   wrapped(chain: string): string {
     return wrapName(this.prefix, chain);
-  }
-
-  private bootstrap(family: IpFamily, name: TableName, shared: string): void {
-    const t = new IptablesTable(family, name, {
-      prefix: this.prefix,
-      mark: this.mark,
-      markLead: `${shared}:`,
-    });
-    this.tables.set(`${family}/${name}`, t);
-    const sharedJump = (chain: string) => `-m comment --comment ${this.sharedMark} -j ${chain}`;
-    for (const builtin of WRAPPED_BUILTINS[name]) t.addChain(builtin);
-    if (name === 'filter') {
-      t.addChain(this.sharedChains.filterTop, { wrap: false });
-      for (const b of ['FORWARD', 'OUTPUT'])
-        t.insert(b, sharedJump(this.sharedChains.filterTop), { wrap: false }, 'top', true);
-      t.addChain('local');
-      t.addRule(this.sharedChains.filterTop, '-j $local', { wrap: false });
-    }
-    if (name === 'nat') {
-      t.addChain(this.sharedChains.postroutingBottom, { wrap: false });
-      t.insert(
-        'POSTROUTING',
-        sharedJump(this.sharedChains.postroutingBottom),
-        { wrap: false },
-        'bottom',
-        true,
-      );
-      t.addChain('snat');
-      t.addChain('float-snat');
-      t.addRule('snat', '-j $float-snat');
-      t.addRule(this.sharedChains.postroutingBottom, '-j $snat', { wrap: false });
-    }
-    if (name === 'mangle') {
-      // Neutron's L3 agent marks packets here (mangle PREROUTING -> <bin>-mark).
-      t.addChain('mark');
-      t.addRule('PREROUTING', '-j $mark');
-    }
-    for (const builtin of WRAPPED_BUILTINS[name]) t.addRule(builtin, `-j $${builtin}`, { wrap: false });
   }
 
   /**
@@ -238,6 +196,23 @@ export class IptablesManager {
   apply(opts: ApplyOptions = {}): Promise<ApplyReport> {
     if (this.deferred > 0) return Promise.resolve(EMPTY_REPORT);
     return this.locked(() => this.applyNow(opts));
+  }
+
+  /**
+   * How many operations an apply would send now (0: converged), from one iptables-save per family,
+   * changing nothing. Waits for applies to the namespace in progress, so it never counts half of one.
+   *
+   * @throws as {@link apply}, except IptablesRestoreError
+   */
+  pending(): Promise<number> {
+    return this.locked(async () => {
+      let n = 0;
+      for (const family of this.families) {
+        const saved = parseSave(await this.executor.save(this.namespace, family));
+        n += countOps(restoreText(this.diff(family, saved, null)));
+      }
+      return n;
+    });
   }
 
   /**
@@ -400,53 +375,10 @@ export class IptablesManager {
     });
   }
 
-  private diff(
-    family: IpFamily,
-    saved: SavedState,
-    learn: Map<string, SentRule[]> | null,
-  ): Map<string, string[]> {
-    const blocks = new Map<string, string[]>();
-    const lead = ownedLead(this.prefix);
-    // Ours: our owner mark starts a comment. Never a text with a line break: only clean text read
-    // from iptables-save may go back into a restore line (deletions in such chains are by text).
-    const isOurs = (text: string) =>
-      (text.includes(`--comment "${this.mark}"`) || text.includes(`--comment "${this.mark} `)) &&
-      isOneLine(text);
-    for (const name of this.tableNames) {
-      const model = this.table(name, family).snapshot();
-      const current = saved.get(name) ?? null;
-      const owned = new Map<string, DesiredRule[]>();
-      const marked = new Map<string, DesiredRule[]>();
-      const ensured = new Set<string>();
-      for (const [chain, c] of model) {
-        const key = `${family}/${name}/${chain}`;
-        const cur = current?.chains.get(chain)?.rules ?? [];
-        const mine = c.wrapped ? cur : cur.filter(isOurs);
-        const last = this.applied.lastSentTo(key);
-        if (learn && last) learnCanonical(family, last, mine);
-        const rules = c.rules.map((r) => ({ ...r, text: canonicalOf(family, r.text) }));
-        (c.wrapped ? owned : marked).set(chain, rules);
-        if (!c.wrapped && !isBuiltinChain(name, chain)) ensured.add(chain);
-      }
-      const want: DesiredTable = {
-        owned,
-        marked,
-        ensured,
-        isOwnedChain: (chain) => chain.startsWith(lead),
-        isOurs,
-      };
-      blocks.set(name, diffTable(current, want).lines);
-    }
-    if (learn) for (const [k, v] of sentRules(family, this.snapshot(family))) learn.set(k, v);
-    return blocks;
+  private diff(family: IpFamily, saved: SavedState, learn: Map<string, SentRule[]> | null) {
+    const who = { prefix: this.prefix, mark: this.mark, applied: this.applied };
+    return planFamily(family, saved, this.snapshot(family), who, learn);
   }
-}
-
-/** State-changing lines of a restore input: everything but `*table`, `COMMIT` and `-C` checks. */
-export function countOps(text: string): number {
-  return text
-    .split('\n')
-    .filter((l) => l !== '' && l !== 'COMMIT' && !l.startsWith('*') && !l.startsWith('-C ')).length;
 }
 
 // Validates a list option: every entry one of `allowed`, at least one, duplicates dropped.
