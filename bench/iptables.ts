@@ -23,8 +23,19 @@ class TimedExecutor implements IptablesExecutor {
   private readonly real = new KernelIptablesExecutor();
   saveMs = 0;
   restoreMs = 0;
-  lock(n: string | null): Promise<Release> {
-    return this.real.lock(n);
+  lockMs = 0;
+  async lock(n: string | null): Promise<Release> {
+    const t0 = performance.now();
+    try {
+      const release = await this.real.lock(n);
+      return () => {
+        const t1 = performance.now();
+        release();
+        this.lockMs += performance.now() - t1;
+      };
+    } finally {
+      this.lockMs += performance.now() - t0;
+    }
   }
   async save(n: string | null, f: IpFamily): Promise<string> {
     const t0 = performance.now();
@@ -125,6 +136,8 @@ async function main(): Promise<void> {
     naive: [] as number[],
     firstSave: [] as number[],
     firstRestore: [] as number[],
+    firstLock: [] as number[],
+    incrLock: [] as number[],
     incrSave: [] as number[],
     incrRestore: [] as number[],
   };
@@ -146,6 +159,7 @@ async function main(): Promise<void> {
       r.first.push(await time(() => m.apply()));
       r.firstSave.push(ex.saveMs);
       r.firstRestore.push(ex.restoreMs);
+      r.firstLock.push(ex.lockMs);
       const f = m.table('filter');
       for (let c = 0; c < CHANGED; c++) {
         f.removeRule(`c${c}`, rule(c));
@@ -166,9 +180,11 @@ async function main(): Promise<void> {
       }
       ex.saveMs = 0;
       ex.restoreMs = 0;
+      ex.lockMs = 0;
       r.incr.push(await time(async () => (report = await m.apply())));
       r.incrSave.push(ex.saveMs);
       r.incrRestore.push(ex.restoreMs);
+      r.incrLock.push(ex.lockMs);
       secondOps = (await m.apply()).operations;
       if (round % 2 === 1) await floorRun();
 
@@ -203,6 +219,8 @@ async function main(): Promise<void> {
       tenantnetFirstRestore: median(r.firstRestore),
       tenantnetIncrementalSave: median(r.incrSave),
       tenantnetIncrementalRestore: median(r.incrRestore),
+      tenantnetFirstLock: median(r.firstLock),
+      tenantnetIncrementalLock: median(r.incrLock),
     },
     ratios: {
       firstVsFloor: median(r.first) / median(r.floorFirst),
@@ -229,8 +247,8 @@ async function main(): Promise<void> {
   );
   const md = out.medianMs;
   console.log(
-    `  where it goes: first = save ${ms(md.tenantnetFirstSave)} + restore ${ms(md.tenantnetFirstRestore)} + diff; ` +
-      `10 changed = save ${ms(md.tenantnetIncrementalSave)} + restore ${ms(md.tenantnetIncrementalRestore)} + diff`,
+    `  where it goes: first = save ${ms(md.tenantnetFirstSave)} + restore ${ms(md.tenantnetFirstRestore)} + lock ${ms(md.tenantnetFirstLock)} + diff; ` +
+      `10 changed = save ${ms(md.tenantnetIncrementalSave)} + restore ${ms(md.tenantnetIncrementalRestore)} + lock ${ms(md.tenantnetIncrementalLock)} + diff`,
   );
   console.log(
     `  incremental sent ${incrLines} rule lines (${incrOps} operations); re-apply after it: ${secondOps} operations`,
