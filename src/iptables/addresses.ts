@@ -1,3 +1,4 @@
+// CIDR canonical forms for iptables rules and ipset members (to move to net/cidr.ts; Neutron: netaddr).
 import { isIPv4, isIPv6 } from 'node:net';
 import { InvalidInputError } from '../errors.js';
 import type { IpFamily } from '../net/types.js';

@@ -1,3 +1,4 @@
+// Typed failures of iptables-restore, legacy tables and ipset (Neutron: IpTablesApplyException).
 import { TenantnetError } from '../errors.js';
 import type { IpFamily } from '../net/types.js';
 

@@ -1,3 +1,4 @@
+// Shell-like splitting of rule text and xtables_save_string quoting (iptables' own quoting rules).
 import { InvalidInputError } from '../errors.js';
 
 /**
