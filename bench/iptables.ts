@@ -14,15 +14,30 @@ import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { run } from '../src/exec/run.js';
 import { type IptablesExecutor, KernelIptablesExecutor } from '../src/iptables/executor.js';
+import type { Release } from '../src/iptables/lock.js';
 import { IptablesManager } from '../src/iptables/manager.js';
-import type { Family } from '../src/iptables/names.js';
+import type { IpFamily } from '../src/net/types.js';
 
 /** The real executor, timing each save and restore so the report can say where the time goes. */
 class TimedExecutor implements IptablesExecutor {
   private readonly real = new KernelIptablesExecutor();
   saveMs = 0;
   restoreMs = 0;
-  async save(n: string | null, f: Family): Promise<string> {
+  lockMs = 0;
+  async lock(n: string | null): Promise<Release> {
+    const t0 = performance.now();
+    try {
+      const release = await this.real.lock(n);
+      return () => {
+        const t1 = performance.now();
+        release();
+        this.lockMs += performance.now() - t1;
+      };
+    } finally {
+      this.lockMs += performance.now() - t0;
+    }
+  }
+  async save(n: string | null, f: IpFamily): Promise<string> {
     const t0 = performance.now();
     try {
       return await this.real.save(n, f);
@@ -30,7 +45,7 @@ class TimedExecutor implements IptablesExecutor {
       this.saveMs += performance.now() - t0;
     }
   }
-  async restore(n: string | null, f: Family, input: string): Promise<void> {
+  async restore(n: string | null, f: IpFamily, input: string): Promise<void> {
     const t0 = performance.now();
     try {
       await this.real.restore(n, f, input);
@@ -98,7 +113,7 @@ function floorIncremental(): string {
 }
 
 function model(executor: IptablesExecutor): IptablesManager {
-  const m = new IptablesManager({ namespace: ns, prefix, families: ['ipv4'], tables: ['filter'], executor });
+  const m = new IptablesManager({ namespace: ns, prefix, families: [4], tables: ['filter'], executor });
   const f = m.table('filter');
   for (let c = 0; c < CHAINS; c++) f.addChain(`c${c}`);
   for (let i = 0; i < N; i++) f.addRule(`c${i % CHAINS}`, rule(i).replace(' -m tcp', ''));
@@ -121,6 +136,8 @@ async function main(): Promise<void> {
     naive: [] as number[],
     firstSave: [] as number[],
     firstRestore: [] as number[],
+    firstLock: [] as number[],
+    incrLock: [] as number[],
     incrSave: [] as number[],
     incrRestore: [] as number[],
   };
@@ -142,6 +159,7 @@ async function main(): Promise<void> {
       r.first.push(await time(() => m.apply()));
       r.firstSave.push(ex.saveMs);
       r.firstRestore.push(ex.restoreMs);
+      r.firstLock.push(ex.lockMs);
       const f = m.table('filter');
       for (let c = 0; c < CHANGED; c++) {
         f.removeRule(`c${c}`, rule(c));
@@ -149,7 +167,7 @@ async function main(): Promise<void> {
       }
       let report = await m.apply();
       incrOps = report.operations;
-      incrLines = (report.sent.ipv4 ?? '').split('\n').filter((l) => l.startsWith('-')).length;
+      incrLines = (report.sent[4] ?? '').split('\n').filter((l) => l.startsWith('-')).length;
       // Measure the incremental apply on the same change again (revert outside the timing).
       for (let c = 0; c < CHANGED; c++) {
         f.removeRule(`c${c}`, rule(c, 1));
@@ -162,9 +180,11 @@ async function main(): Promise<void> {
       }
       ex.saveMs = 0;
       ex.restoreMs = 0;
+      ex.lockMs = 0;
       r.incr.push(await time(async () => (report = await m.apply())));
       r.incrSave.push(ex.saveMs);
       r.incrRestore.push(ex.restoreMs);
+      r.incrLock.push(ex.lockMs);
       secondOps = (await m.apply()).operations;
       if (round % 2 === 1) await floorRun();
 
@@ -199,6 +219,8 @@ async function main(): Promise<void> {
       tenantnetFirstRestore: median(r.firstRestore),
       tenantnetIncrementalSave: median(r.incrSave),
       tenantnetIncrementalRestore: median(r.incrRestore),
+      tenantnetFirstLock: median(r.firstLock),
+      tenantnetIncrementalLock: median(r.incrLock),
     },
     ratios: {
       firstVsFloor: median(r.first) / median(r.floorFirst),
@@ -225,8 +247,8 @@ async function main(): Promise<void> {
   );
   const md = out.medianMs;
   console.log(
-    `  where it goes: first = save ${ms(md.tenantnetFirstSave)} + restore ${ms(md.tenantnetFirstRestore)} + diff; ` +
-      `10 changed = save ${ms(md.tenantnetIncrementalSave)} + restore ${ms(md.tenantnetIncrementalRestore)} + diff`,
+    `  where it goes: first = save ${ms(md.tenantnetFirstSave)} + restore ${ms(md.tenantnetFirstRestore)} + lock ${ms(md.tenantnetFirstLock)} + diff; ` +
+      `10 changed = save ${ms(md.tenantnetIncrementalSave)} + restore ${ms(md.tenantnetIncrementalRestore)} + lock ${ms(md.tenantnetIncrementalLock)} + diff`,
   );
   console.log(
     `  incremental sent ${incrLines} rule lines (${incrOps} operations); re-apply after it: ${secondOps} operations`,

@@ -48,7 +48,7 @@ try {
   await setDefaultGateway({ namespace: vm, via: '10.77.0.1' });
   expect(await ping(vm, '10.77.0.1'), 'the instance pings the router');
 
-  const fw = new IptablesManager({ namespace: router, prefix: 'tour', families: ['ipv4'] });
+  const fw = new IptablesManager({ namespace: router, prefix: 'tour', families: [4] });
   fw.table('filter').addRule('INPUT', '-p icmp -s 10.77.0.5 -j DROP', { comment: 'no pings from the vm' });
   fw.table('nat').addRule('snat', '-s 10.77.0.0/24 -j SNAT --to-source 192.0.2.10');
   const first = await fw.apply();

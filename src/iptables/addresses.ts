@@ -1,6 +1,7 @@
+// CIDR canonical forms for iptables rules and ipset members (to move to net/cidr.ts; Neutron: netaddr).
 import { isIPv4, isIPv6 } from 'node:net';
 import { InvalidInputError } from '../errors.js';
-import type { Family } from './names.js';
+import type { IpFamily } from '../net/types.js';
 
 function v4ToInt(ip: string): number {
   return ip.split('.').reduce((acc, o) => acc * 256 + Number(o), 0);
@@ -59,16 +60,16 @@ function bigToV6(n: bigint): string {
  *
  * @throws {InvalidInputError} when the value is not an address of the family
  */
-export function canonicalCidr(value: string, family: Family, where = 'address'): string | null {
+export function canonicalCidr(value: string, family: IpFamily, where = 'address'): string | null {
   const [ip = '', len, extra] = value.split('/');
-  const max = family === 'ipv4' ? 32 : 128;
-  const ok = family === 'ipv4' ? isIPv4(ip) : isIPv6(ip);
+  const max = family === 4 ? 32 : 128;
+  const ok = family === 4 ? isIPv4(ip) : isIPv6(ip);
   const bits = len === undefined ? max : /^\d{1,3}$/.test(len) ? Number(len) : Number.NaN;
   if (!ok || extra !== undefined || !(bits >= 0 && bits <= max)) {
     throw new InvalidInputError(`${where}: "${value}" is not an ${family} address or CIDR`, where);
   }
   if (bits === 0) return null;
-  if (family === 'ipv4') {
+  if (family === 4) {
     const mask = bits === 32 ? 0xffffffff : (0xffffffff - (2 ** (32 - bits) - 1)) >>> 0;
     return `${intToV4((v4ToInt(ip) & mask) >>> 0)}/${bits}`;
   }
@@ -77,7 +78,7 @@ export function canonicalCidr(value: string, family: Family, where = 'address'):
 }
 
 /** True when `value` is an address or CIDR of `family` (a bare address counts). Pure. */
-export function isCidr(value: string, family: Family): boolean {
+export function isCidr(value: string, family: IpFamily): boolean {
   try {
     canonicalCidr(value, family);
     return true;

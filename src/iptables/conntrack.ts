@@ -1,14 +1,21 @@
-import { isIP, isIPv6 } from 'node:net';
+// Deleting and listing connection tracking entries by address and zone, through one executor
+// (Neutron's ip_conntrack.IpConntrackManager and ip_lib's flush of an address's entries).
 import { InvalidInputError } from '../errors.js';
 import { run } from '../exec/run.js';
-import { vanishedError } from '../net/namespace.js';
+import { optionalNamespace, vanishedError } from '../net/namespace.js';
+import { familyOf, type IpFamily, ipAddress } from '../net/types.js';
+import { FAMILIES } from './names.js';
 
-/** Options shared by the conntrack helpers. */
-export interface ConntrackOptions {
-  /** Network namespace; null or absent: the root namespace. */
-  readonly namespace?: string | null;
-  /** Restrict to this conntrack zone (0-65535; 0 is the default zone). */
+/** Which entries a conntrack command concerns: operations as data. */
+export interface ConntrackFilter {
+  /** The family (`conntrack -f ipv4|ipv6`). */
+  readonly family: IpFamily;
+  /** Only entries of this zone (`-w`). */
   readonly zone?: number;
+  /** Only entries whose original destination is this address (`-d`). */
+  readonly dst?: string;
+  /** Only entries whose reply comes from this address (`-q`, which covers NATed flows). */
+  readonly replySrc?: string;
 }
 
 /** One connection tracking entry, as much as tenantnet needs of it. */
@@ -29,67 +36,32 @@ export interface ConntrackEntry {
   readonly raw: string;
 }
 
-function checkZone(zone: number): number {
-  if (!Number.isInteger(zone) || zone < 0 || zone > 65535) {
-    throw new InvalidInputError(`conntrack zone: ${zone} is not an integer 0-65535`, 'zone');
-  }
-  return zone;
+/** What the conntrack helpers need from the system. */
+export interface ConntrackExecutor {
+  /**
+   * Deletes the entries the filter selects (`conntrack -D`); none matching is fine.
+   *
+   * @returns how many were deleted
+   * @throws {NamespaceNotFoundError} when the namespace does not exist
+   */
+  delete(namespace: string | null, filter: ConntrackFilter): Promise<number>;
+  /**
+   * Lists the entries the filter selects (`conntrack -L`).
+   *
+   * @throws {NamespaceNotFoundError} when the namespace does not exist
+   */
+  list(namespace: string | null, filter: ConntrackFilter): Promise<ConntrackEntry[]>;
 }
 
-function checkAddress(ip: string): string {
-  if (isIP(ip) === 0) {
-    throw new InvalidInputError(`conntrack address: "${ip}" is not an IP address`, 'address');
-  }
-  return ip;
-}
-
-function deletedCount(stderr: string): number {
-  return Number(/(\d+) flow entries have been deleted/.exec(stderr)?.[1] ?? 0);
-}
-
-// One conntrack command; exit 1 (no entry matched) is success; a vanished namespace is
-// NamespaceNotFoundError, as for iptables and ipset.
-async function conntrack(args: readonly string[], namespace: string | null) {
-  try {
-    return await run(['conntrack', ...args], { namespace, extraOkCodes: [1], timeoutMs: 30_000 });
-  } catch (e) {
-    throw vanishedError(e, namespace) ?? e;
-  }
-}
-
-async function del(args: readonly string[], opts: ConntrackOptions): Promise<number> {
-  const zone = opts.zone !== undefined ? ['-w', String(checkZone(opts.zone))] : [];
-  const r = await conntrack(['-D', ...args, ...zone], opts.namespace ?? null);
-  return deletedCount(r.stderr);
-}
-
-/**
- * Deletes the entries of connections to `ip` (`-d`) and of connections whose reply comes from it
- * (`-q`, which covers NATed flows), as Neutron does when an address goes away. Nothing matching
- * is fine.
- *
- * @returns the number of entries deleted
- * @throws {InvalidInputError} on a bad address or zone (before anything runs)
- * @throws {NamespaceNotFoundError} when the namespace is gone
- */
-export async function deleteConntrackByAddress(ip: string, opts: ConntrackOptions = {}): Promise<number> {
-  checkAddress(ip);
-  const fam = isIPv6(ip) ? ['-f', 'ipv6'] : [];
-  return (await del([...fam, '-d', ip], opts)) + (await del([...fam, '-q', ip], opts));
-}
-
-/**
- * Deletes every entry of a conntrack zone (both families).
- *
- * @returns the number of entries deleted
- */
-export async function deleteConntrackZone(
-  zone: number,
-  opts: Omit<ConntrackOptions, 'zone'> = {},
-): Promise<number> {
-  checkZone(zone);
-  const v4 = await del([], { ...opts, zone });
-  return v4 + (await del(['-f', 'ipv6'], { ...opts, zone }));
+/** The `conntrack` arguments that select what a filter describes. Pure. */
+export function conntrackArgs(filter: ConntrackFilter): string[] {
+  return [
+    '-f',
+    filter.family === 4 ? 'ipv4' : 'ipv6',
+    ...(filter.dst !== undefined ? ['-d', filter.dst] : []),
+    ...(filter.replySrc !== undefined ? ['-q', filter.replySrc] : []),
+    ...(filter.zone !== undefined ? ['-w', String(filter.zone)] : []),
+  ];
 }
 
 /**
@@ -122,10 +94,121 @@ export function parseConntrack(text: string): ConntrackEntry[] {
   return out;
 }
 
+/** Options for {@link KernelConntrackExecutor}. */
+export interface KernelConntrackOptions {
+  /** Per-command timeout; default 30 s. */
+  readonly timeoutMs?: number;
+}
+
+/** The real executor: the `conntrack` tool through `run`; exit 1 (nothing matched) is success. */
+export class KernelConntrackExecutor implements ConntrackExecutor {
+  private readonly timeoutMs: number;
+
+  constructor(opts: KernelConntrackOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+  }
+
+  private async conntrack(namespace: string | null, args: readonly string[]) {
+    try {
+      return await run(['conntrack', ...args], { namespace, extraOkCodes: [1], timeoutMs: this.timeoutMs });
+    } catch (e) {
+      throw vanishedError(e, namespace) ?? e;
+    }
+  }
+
+  /** {@inheritDoc ConntrackExecutor.delete} */
+  async delete(namespace: string | null, filter: ConntrackFilter): Promise<number> {
+    const r = await this.conntrack(namespace, ['-D', ...conntrackArgs(filter)]);
+    return Number(/(\d+) flow entries have been deleted/.exec(r.stderr)?.[1] ?? 0);
+  }
+
+  /** {@inheritDoc ConntrackExecutor.list} */
+  async list(namespace: string | null, filter: ConntrackFilter): Promise<ConntrackEntry[]> {
+    return parseConntrack((await this.conntrack(namespace, ['-L', ...conntrackArgs(filter)])).stdout);
+  }
+}
+
+/** The default executor: the real `conntrack`. */
+export const kernelConntrackExecutor: ConntrackExecutor = new KernelConntrackExecutor();
+
+/** Options shared by the conntrack helpers. */
+export interface ConntrackOptions {
+  /** Network namespace; null or absent: the root namespace. Never `''` or a path. */
+  readonly namespace?: string | null;
+  /** Restrict to this conntrack zone (0-65535; 0 is the default zone). */
+  readonly zone?: number;
+  /** How to reach conntrack (default the real tool; unit tests pass a fake). */
+  readonly executor?: ConntrackExecutor;
+}
+
+function checkZone(zone: unknown): number {
+  if (typeof zone !== 'number' || !Number.isInteger(zone) || zone < 0 || zone > 65535) {
+    throw new InvalidInputError(`conntrack zone: ${JSON.stringify(zone)} is not an integer 0-65535`, 'zone');
+  }
+  return zone;
+}
+
+// Validates the options shared by every helper (a missing namespace is the executor's to report).
+function context(opts: ConntrackOptions): { ns: string | null; executor: ConntrackExecutor; zone?: number } {
+  if (typeof opts !== 'object' || opts === null) {
+    throw new InvalidInputError('conntrack options: not an object', 'options');
+  }
+  const zone = opts.zone === undefined ? undefined : checkZone(opts.zone);
+  return {
+    ns: optionalNamespace(opts.namespace, 'namespace'),
+    executor: opts.executor ?? kernelConntrackExecutor,
+    ...(zone !== undefined ? { zone } : {}),
+  };
+}
+
+/**
+ * Deletes the entries of connections to `ip` (`-d`) and of connections whose reply comes from it
+ * (`-q`, which covers NATed flows), as Neutron does when an address goes away. Nothing matching
+ * is fine.
+ *
+ * Equivalent to: `conntrack -D -f FAMILY -d IP [-w ZONE]` then `conntrack -D -f FAMILY -q IP [-w ZONE]`.
+ *
+ * @returns the number of entries deleted
+ * @throws {InvalidInputError} on a bad address, zone or namespace (before anything runs)
+ * @throws {NamespaceNotFoundError} when the namespace is gone
+ */
+export async function deleteConntrackByAddress(ip: string, opts: ConntrackOptions = {}): Promise<number> {
+  const addr = ipAddress(ip, 'address');
+  const { ns, executor, zone } = context(opts);
+  const family = familyOf(addr);
+  const z = zone !== undefined ? { zone } : {};
+  return (
+    (await executor.delete(ns, { family, dst: addr, ...z })) +
+    (await executor.delete(ns, { family, replySrc: addr, ...z }))
+  );
+}
+
+/**
+ * Deletes every entry of a conntrack zone (both families).
+ *
+ * Equivalent to: `conntrack -D -f ipv4 -w ZONE` and `conntrack -D -f ipv6 -w ZONE`.
+ *
+ * @returns the number of entries deleted
+ * @throws {InvalidInputError} on a bad zone or namespace (before anything runs)
+ * @throws {NamespaceNotFoundError} when the namespace is gone
+ */
+export async function deleteConntrackZone(
+  zone: number,
+  opts: Omit<ConntrackOptions, 'zone'> = {},
+): Promise<number> {
+  checkZone(zone);
+  const { ns, executor } = context(opts);
+  let n = 0;
+  for (const family of FAMILIES) n += await executor.delete(ns, { family, zone });
+  return n;
+}
+
 /**
  * Lists the entries of a conntrack zone (both families).
  *
- * @throws {InvalidInputError} on a bad zone
+ * Equivalent to: `conntrack -L -f ipv4 -w ZONE` and `conntrack -L -f ipv6 -w ZONE`.
+ *
+ * @throws {InvalidInputError} on a bad zone or namespace
  * @throws {NamespaceNotFoundError} when the namespace is gone
  */
 export async function listConntrackZone(
@@ -133,10 +216,8 @@ export async function listConntrackZone(
   opts: Omit<ConntrackOptions, 'zone'> = {},
 ): Promise<ConntrackEntry[]> {
   checkZone(zone);
+  const { ns, executor } = context(opts);
   const out: ConntrackEntry[] = [];
-  for (const fam of ['ipv4', 'ipv6']) {
-    const r = await conntrack(['-L', '-f', fam, '-w', String(zone)], opts.namespace ?? null);
-    out.push(...parseConntrack(r.stdout));
-  }
+  for (const family of FAMILIES) out.push(...(await executor.list(ns, { family, zone })));
   return out;
 }

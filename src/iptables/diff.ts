@@ -1,3 +1,5 @@
+// The pure diff from what iptables-save shows to what a manager wants: the minimal
+// `iptables-restore --noflush` lines (Neutron's iptables_manager._modify_rules and friends).
 import type { SavedTable } from './save-parser.js';
 
 /** Where a rule of ours goes in a chain that also holds rules of others. */
@@ -98,11 +100,40 @@ export function lcs(a: readonly string[], b: readonly string[]): [number, number
   return [...pairs, ...tail];
 }
 
+// As lcs(), but where a rule occurs more than once the later copies are the ones matched (so the
+// earlier ones are left over, which is what deleting by rule text removes first).
+function lcsLate(a: readonly string[], b: readonly string[]): [number, number][] {
+  const n = a.length;
+  const m = b.length;
+  return lcs([...a].reverse(), [...b].reverse())
+    .map(([i, j]): [number, number] => [n - 1 - i, m - 1 - j])
+    .reverse();
+}
+
+// True when deleting each rule in `gone` by its text (iptables removes the first rule that matches)
+// removes exactly the rules in `gone`.
+function textDeletesExactly(current: readonly string[], gone: ReadonlySet<number>): boolean {
+  const left = new Map<string, number>();
+  for (const i of gone) left.set(current[i] as string, (left.get(current[i] as string) ?? 0) + 1);
+  for (let i = 0; i < current.length; i++) {
+    const n = left.get(current[i] as string) ?? 0;
+    if (n === 0) continue;
+    if (!gone.has(i)) return false;
+    left.set(current[i] as string, n - 1);
+  }
+  return true;
+}
+
 /**
  * The edits that turn one chain's current rules into the desired ones, touching only rules that
  * `mine` says are ours (all of them for an owned chain) and never moving the others: deletions
- * by number from the bottom up (so numbers stay valid), then insertions by number from the top
- * down. Pure.
+ * from the bottom up, then insertions by number from the top down. Pure.
+ *
+ * Deletions go by number (`-D chain N`, numbers stay valid bottom-up), or with `byText` by the rule
+ * itself (`-D chain RULE`): used in chains that hold foreign rules, so that a foreign rule
+ * iptables-save printed ambiguously can never shift a number onto a rule that is not ours. When
+ * deleting by text could take a different copy of a duplicated rule than the one meant, that chain
+ * falls back to numbers.
  *
  * @param mine true for a current rule this manager may match or delete
  * @param deletable true for a rule of ours that may be deleted when not wanted
@@ -113,13 +144,14 @@ export function diffChain(
   desired: readonly DesiredRule[],
   mine: (text: string) => boolean,
   deletable: (text: string) => boolean,
+  byText = false,
 ): string[] {
   const lines: string[] = [];
   const ourIdx: number[] = [];
   current.forEach((r, i) => {
     if (mine(r)) ourIdx.push(i);
   });
-  const pairs = lcs(
+  const pairs = (byText ? lcsLate : lcs)(
     ourIdx.map((i) => current[i] as string),
     desired.map((d) => d.text),
   );
@@ -128,11 +160,10 @@ export function diffChain(
   const gone = new Set<number>();
   for (let k = ourIdx.length - 1; k >= 0; k--) {
     const i = ourIdx[k] as number;
-    if (!matchedCur.has(i) && deletable(current[i] as string)) {
-      lines.push(`-D ${chain} ${i + 1}`);
-      gone.add(i);
-    }
+    if (!matchedCur.has(i) && deletable(current[i] as string)) gone.add(i);
   }
+  const asText = byText && textDeletesExactly(current, gone);
+  for (const i of gone) lines.push(asText ? `-D ${chain} ${current[i]}` : `-D ${chain} ${i + 1}`);
   // The chain after the deletions, as slots; a slot remembers which current rule it holds.
   const work: number[] = [];
   current.forEach((_, i) => {
@@ -163,18 +194,21 @@ export function diffChain(
 
 /**
  * The `iptables-restore --noflush` lines that bring one table from `current` (null: the table
- * was not printed, so it is empty) to what `want` describes. Only new chains are declared
- * (declaring an existing one in --noflush mode would empty it); chains of ours no longer wanted
- * are flushed and deleted last, after the jumps into them are gone. Pure.
+ * was not printed, so it is empty) to what `want` describes. Pure.
+ *
+ * Only missing chains are made: an owned chain is declared (`:chain - [0:0]`), a shared chain is
+ * made with `-N chain`, which fails the batch if another manager made it meanwhile instead of
+ * emptying it (a declaration of an existing chain in --noflush mode empties it). In chains we do
+ * not own, our rules are deleted by their text and surplus copies of a shared jump are removed.
+ * Chains of ours no longer wanted are flushed and deleted last, after the jumps into them are gone.
  */
 export function diffTable(current: SavedTable | null, want: DesiredTable): TableDiff {
   const chains = current?.chains ?? new Map();
   const head: string[] = [];
   const body: string[] = [];
   const tail: string[] = [];
-  for (const name of [...want.ensured, ...want.owned.keys()]) {
-    if (!chains.has(name)) head.push(`:${name} - [0:0]`);
-  }
+  for (const name of want.ensured) if (!chains.has(name)) head.push(`-N ${name}`);
+  for (const name of want.owned.keys()) if (!chains.has(name)) head.push(`:${name} - [0:0]`);
   for (const [name, rules] of want.owned) {
     const cur = chains.get(name)?.rules ?? [];
     body.push(
@@ -199,7 +233,9 @@ export function diffTable(current: SavedTable | null, want: DesiredTable): Table
         cur,
         rules,
         (t) => want.isOurs(t) || shared.has(t),
-        (t) => want.isOurs(t),
+        // A shared jump left unmatched is a surplus copy (two managers raced to add it).
+        (t) => want.isOurs(t) || shared.has(t),
+        true,
       ),
     );
   }
@@ -223,4 +259,11 @@ export function restoreText(tables: ReadonlyMap<string, readonly string[]>): str
     if (lines.length > 0) out += `*${table}\n${lines.join('\n')}\nCOMMIT\n`;
   }
   return out;
+}
+
+/** State-changing lines of a restore input: everything but `*table`, `COMMIT` and `-C` checks. Pure. */
+export function countOps(text: string): number {
+  return text
+    .split('\n')
+    .filter((l) => l !== '' && l !== 'COMMIT' && !l.startsWith('*') && !l.startsWith('-C ')).length;
 }

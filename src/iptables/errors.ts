@@ -1,4 +1,6 @@
+// Typed failures of iptables-restore, legacy tables and ipset (Neutron: IpTablesApplyException).
 import { TenantnetError } from '../errors.js';
+import type { IpFamily } from '../net/types.js';
 
 /**
  * `iptables-restore` refused a batch. Each `*table … COMMIT` block is one nf_tables transaction:
@@ -12,7 +14,7 @@ export class IptablesRestoreError extends TenantnetError {
 
   /**
    * @param namespace the namespace the batch was meant for (null: the root namespace)
-   * @param family `ipv4` or `ipv6`
+   * @param family 4 or 6
    * @param lineNumber 1-based line of the batch that iptables-restore blamed, when it said
    * @param line the text of that line
    * @param reason iptables-restore's own explanation (first line of its stderr)
@@ -20,7 +22,7 @@ export class IptablesRestoreError extends TenantnetError {
    */
   constructor(
     readonly namespace: string | null,
-    readonly family: 'ipv4' | 'ipv6',
+    readonly family: IpFamily,
     readonly lineNumber: number | null,
     readonly line: string | null,
     readonly reason: string,
@@ -28,7 +30,7 @@ export class IptablesRestoreError extends TenantnetError {
   ) {
     const committed = committedTables(input, lineNumber);
     super(
-      `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-restore refused the batch for ${where(namespace)}` +
+      `${family === 4 ? 'iptables' : 'ip6tables'}-restore refused the batch for ${where(namespace)}` +
         `${lineNumber !== null ? ` at line ${lineNumber}${line !== null ? ` "${line}"` : ''}` : ''}: ${reason}` +
         (committed.length > 0
           ? ` (nothing from its ${failingTable(input, lineNumber)} block was applied; the blocks of ${committed.join(', ')} before it were)`
@@ -61,12 +63,14 @@ export class LegacyTablesError extends TenantnetError {
 /** An ipset operation failed, or a set is still in use and cannot be destroyed. */
 export class IpsetError extends TenantnetError {
   /**
-   * @param set the set concerned
+   * @param set the set concerned ('' when unknown)
    * @param message what went wrong
+   * @param lineNumber the line of an `ipset restore` batch that ipset blamed, when it said
    */
   constructor(
     readonly set: string,
     message: string,
+    readonly lineNumber: number | null = null,
   ) {
     super(message);
   }

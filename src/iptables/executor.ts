@@ -1,11 +1,23 @@
+// The one seam between IptablesManager and the kernel: iptables-save, iptables-restore, and the
+// per-namespace lock (Neutron's iptables_manager runs the same two tools under a lock).
 import { ProcessError } from '../exec/process-error.js';
 import { run } from '../exec/run.js';
 import { vanishedError } from '../net/namespace.js';
+import type { IpFamily } from '../net/types.js';
 import { IptablesRestoreError, LegacyTablesError } from './errors.js';
-import type { Family } from './names.js';
+import { DEFAULT_LOCK_DIR, lockPath, type Release, takeFileLock } from './lock.js';
+import { iptablesTool } from './names.js';
 
-/** What the manager needs from the system: read the tables, write a batch. */
+/** What the manager needs from the system: read the tables, write a batch, hold a namespace. */
 export interface IptablesExecutor {
+  /**
+   * Takes the host-wide lock on one namespace's tables (waiting while another process holds it), so
+   * that applies of managers in different processes never interleave. Applies within one process are
+   * already queued by the manager; a fake can resolve at once.
+   *
+   * @returns the release function
+   */
+  lock(namespace: string | null): Promise<Release>;
   /**
    * The `iptables-save` stdout for one namespace and family (all tables; a fresh namespace prints
    * nothing).
@@ -13,7 +25,7 @@ export interface IptablesExecutor {
    * @throws {NamespaceNotFoundError} when the namespace does not exist
    * @throws {LegacyTablesError} when the namespace holds legacy iptables rules
    */
-  save(namespace: string | null, family: Family): Promise<string>;
+  save(namespace: string | null, family: IpFamily): Promise<string>;
   /**
    * Feeds one batch to `iptables-restore -w --noflush`.
    *
@@ -21,11 +33,11 @@ export interface IptablesExecutor {
    *   applied; blocks of tables before it are)
    * @throws {NamespaceNotFoundError} when the namespace does not exist
    */
-  restore(namespace: string | null, family: Family, input: string): Promise<void>;
+  restore(namespace: string | null, family: IpFamily, input: string): Promise<void>;
 }
 
-function tool(family: Family, what: 'save' | 'restore' | 'legacy-save'): string {
-  return `${family === 'ipv4' ? 'iptables' : 'ip6tables'}-${what}`;
+function tool(family: IpFamily, what: 'save' | 'restore' | 'legacy-save'): string {
+  return `${iptablesTool(family)}-${what}`;
 }
 
 /**
@@ -78,13 +90,38 @@ export function legacyTablesInUse(saveText: string): string[] {
   return [...used];
 }
 
-/** The real executor: `iptables-save`/`iptables-restore` (or the ip6tables ones) through {@link run}. */
+/** Options for {@link KernelIptablesExecutor}. */
+export interface KernelIptablesOptions {
+  /** Per-command timeout; default 30 s. */
+  readonly timeoutMs?: number;
+  /** Directory of the per-namespace lock files; default `/run/tenantnet/locks`. */
+  readonly lockDir?: string;
+  /** How long to wait for a namespace's lock before giving up; default 120 s. */
+  readonly lockWaitMs?: number;
+}
+
+/**
+ * The real executor: `iptables-save`/`iptables-restore` (or the ip6tables ones) through {@link run},
+ * and a lock file per namespace (see lock.ts).
+ */
 export class KernelIptablesExecutor implements IptablesExecutor {
-  /** @param timeoutMs per-command timeout */
-  constructor(private readonly timeoutMs = 30_000) {}
+  private readonly timeoutMs: number;
+  private readonly lockDir: string;
+  private readonly lockWaitMs: number;
+
+  constructor(opts: KernelIptablesOptions = {}) {
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.lockDir = opts.lockDir ?? DEFAULT_LOCK_DIR;
+    this.lockWaitMs = opts.lockWaitMs ?? 120_000;
+  }
+
+  /** {@inheritDoc IptablesExecutor.lock} */
+  lock(namespace: string | null): Promise<Release> {
+    return takeFileLock(lockPath(this.lockDir, namespace), this.lockWaitMs);
+  }
 
   /** {@inheritDoc IptablesExecutor.save} */
-  async save(namespace: string | null, family: Family): Promise<string> {
+  async save(namespace: string | null, family: IpFamily): Promise<string> {
     try {
       const r = await run([tool(family, 'save')], { namespace, timeoutMs: this.timeoutMs });
       // nf_tables iptables-save warns on stderr when legacy tables exist: look only then.
@@ -104,7 +141,7 @@ export class KernelIptablesExecutor implements IptablesExecutor {
   }
 
   /** {@inheritDoc IptablesExecutor.restore} */
-  async restore(namespace: string | null, family: Family, input: string): Promise<void> {
+  async restore(namespace: string | null, family: IpFamily, input: string): Promise<void> {
     try {
       await run([tool(family, 'restore'), '-w', '--noflush'], {
         namespace,
@@ -123,3 +160,6 @@ export class KernelIptablesExecutor implements IptablesExecutor {
     }
   }
 }
+
+/** The default executor: the real iptables tools and lock files under `/run/tenantnet/locks`. */
+export const kernelIptablesExecutor: IptablesExecutor = new KernelIptablesExecutor();

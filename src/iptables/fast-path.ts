@@ -1,3 +1,4 @@
+// The incremental fast path: send changes to owned chains without reading first (tenantnet's own).
 import { lcs } from './diff.js';
 
 /**

@@ -1,13 +1,21 @@
+// The iptables layer's public face: IptablesManager, IpsetManager, conntrack helpers, executors.
 export { canonicalCidr, isCidr } from './addresses.js';
 export {
   type ConntrackEntry,
+  type ConntrackExecutor,
+  type ConntrackFilter,
   type ConntrackOptions,
+  conntrackArgs,
   deleteConntrackByAddress,
   deleteConntrackZone,
+  KernelConntrackExecutor,
+  type KernelConntrackOptions,
+  kernelConntrackExecutor,
   listConntrackZone,
   parseConntrack,
 } from './conntrack.js';
 export {
+  countOps,
   type DesiredRule,
   type DesiredTable,
   diffChain,
@@ -20,6 +28,8 @@ export { IpsetError, IptablesRestoreError, LegacyTablesError } from './errors.js
 export {
   type IptablesExecutor,
   KernelIptablesExecutor,
+  type KernelIptablesOptions,
+  kernelIptablesExecutor,
   legacyTablesInUse,
   parseRestoreError,
 } from './executor.js';
@@ -27,12 +37,22 @@ export {
   canonicalMembers,
   IpsetManager,
   type IpsetManagerOptions,
-  type IpsetRunner,
   MAX_SET_NAME,
   type MembersChange,
+  type ObservedSet,
+  type ObserveIpsetsOptions,
+  observeIpsets,
+  parseIpsetSave,
   SWAP_SUFFIX,
 } from './ipset.js';
+export {
+  type IpsetExecutor,
+  KernelIpsetExecutor,
+  type KernelIpsetOptions,
+  kernelIpsetExecutor,
+} from './ipset-executor.js';
 export { canonicalOf, forgetLearned, learnCanonical, type SentRule } from './learn.js';
+export { DEFAULT_LOCK_DIR, LockTimeoutError, type Release } from './lock.js';
 export {
   type ApplyOptions,
   type ApplyReport,
@@ -43,11 +63,13 @@ export {
   BUILTIN_CHAINS,
   checkChainName,
   checkPrefix,
+  checkSharedName,
   FAMILIES,
-  type Family,
+  iptablesTool,
   isBuiltinChain,
   MAX_CHAIN_NAME,
   MAX_PREFIX,
+  OWNED_LEAD,
   TABLES,
   type TableName,
   WRAPPED_BUILTINS,
@@ -55,7 +77,13 @@ export {
 } from './names.js';
 export { normaliseRule } from './normalise.js';
 export { joinTokens, saveString, tokenize } from './rule-text.js';
-export { parseSave, type SavedChain, type SavedState, type SavedTable } from './save-parser.js';
+export {
+  IncompatibleTableError,
+  parseSave,
+  type SavedChain,
+  type SavedState,
+  type SavedTable,
+} from './save-parser.js';
 export {
   type ChainOptions,
   IptablesTable,

@@ -1,33 +1,28 @@
+// Named hash:net sets kept equal to a wanted member list, and a read-only observe of a namespace's
+// sets (Neutron's ipset_manager.IpsetManager).
 import { InvalidInputError } from '../errors.js';
-import { ProcessError } from '../exec/process-error.js';
-import { run } from '../exec/run.js';
-import { vanishedError } from '../net/namespace.js';
+import { NamespaceNotFoundError, optionalNamespace } from '../net/namespace.js';
+import { requireString } from '../net/text.js';
+import { type IpFamily, ipFamily } from '../net/types.js';
 import { canonicalCidr } from './addresses.js';
 import { IpsetError } from './errors.js';
-import type { Family } from './names.js';
+import { type IpsetExecutor, kernelIpsetExecutor } from './ipset-executor.js';
 
 /** The kernel's limit on a set name. */
 export const MAX_SET_NAME = 31;
 /** Suffix of the temporary set a bulk change is built in before the swap. */
 export const SWAP_SUFFIX = '-n';
 
-/** Runs `ipset` with the given arguments and stdin in a namespace. */
-export type IpsetRunner = (
-  namespace: string | null,
-  args: readonly string[],
-  input?: string,
-) => Promise<string>;
-
 /** Options for {@link IpsetManager}. */
 export interface IpsetManagerOptions {
-  /** Network namespace (sets are per namespace); null or absent: the root namespace. */
+  /** Network namespace (sets are per namespace); null or absent: the root namespace. Never `''` or a path. */
   readonly namespace?: string | null;
   /** Prefix of every set name (ownership mark), 1-12 of `A-Z a-z 0-9 _`. */
   readonly prefix: string;
   /** Changes (adds plus removals) above this go through a temporary set and a swap; default 5. */
   readonly bulkThreshold?: number;
-  /** How to run ipset (default the real one; unit tests pass a fake). */
-  readonly runner?: IpsetRunner;
+  /** How to reach ipset (default the real one; unit tests pass a fake). */
+  readonly executor?: IpsetExecutor;
 }
 
 /** What {@link IpsetManager.setMembers} changed. */
@@ -40,15 +35,31 @@ export interface MembersChange {
   readonly method: 'none' | 'create' | 'incremental' | 'swap';
   /** The `ipset restore` input that was sent (empty when nothing was). */
   readonly sent: string;
+  /** State-changing lines sent (0 when nothing changed). */
+  readonly operations: number;
 }
 
-const defaultRunner: IpsetRunner = async (namespace, args, input) => {
-  try {
-    return (await run(['ipset', ...args], { namespace, input, timeoutMs: 30_000 })).stdout;
-  } catch (e) {
-    throw vanishedError(e, namespace) ?? e;
+/** One set as `ipset save` showed it. */
+export interface ObservedSet {
+  /** The set name. */
+  readonly name: string;
+  /** The set type (`hash:net`). */
+  readonly type: string;
+  /** The family the set was created for. */
+  readonly family: IpFamily;
+  /** The members as ipset prints them. */
+  readonly members: string[];
+}
+
+const PREFIX = /^[A-Za-z0-9_]{1,12}$/;
+
+function checkIpsetPrefix(value: unknown, where = 'ipset prefix'): string {
+  const v = requireString(value, where);
+  if (!PREFIX.test(v)) {
+    throw new InvalidInputError(`${where}: ${JSON.stringify(v)} is not 1-12 of A-Z a-z 0-9 _`, where);
   }
-};
+  return v;
+}
 
 /**
  * The canonical members of a hash:net set for a list of addresses and CIDRs: host bits cleared,
@@ -57,16 +68,74 @@ const defaultRunner: IpsetRunner = async (namespace, args, input) => {
  *
  * @throws {InvalidInputError} on a value that is not an address of the family
  */
-export function canonicalMembers(members: readonly string[], family: Family): string[] {
+export function canonicalMembers(members: readonly string[], family: IpFamily): string[] {
+  if (!Array.isArray(members)) throw new InvalidInputError('ipset members: not a list', 'members');
   const out = new Set<string>();
   for (const m of members) {
-    const c = canonicalCidr(m, family, `ipset member`);
+    const c = canonicalCidr(requireString(m, 'ipset member'), family, 'ipset member');
     if (c === null) {
-      for (const half of family === 'ipv4' ? ['0.0.0.0/1', '128.0.0.0/1'] : ['::/1', '8000::/1'])
-        out.add(half);
-    } else out.add(c.replace(family === 'ipv4' ? /\/32$/ : /\/128$/, ''));
+      for (const half of family === 4 ? ['0.0.0.0/1', '128.0.0.0/1'] : ['::/1', '8000::/1']) out.add(half);
+    } else out.add(c.replace(family === 4 ? /\/32$/ : /\/128$/, ''));
   }
   return [...out];
+}
+
+/**
+ * Parses `ipset save` output into sets, keeping those `keep` accepts. Lines it does not know are
+ * skipped. Pure.
+ */
+export function parseIpsetSave(
+  text: string,
+  keep: (name: string) => boolean = () => true,
+): Map<string, ObservedSet> {
+  const sets = new Map<string, ObservedSet>();
+  for (const line of text.split('\n')) {
+    const w = line.trim().split(/\s+/);
+    if (w[0] === 'create' && w[1] && keep(w[1])) {
+      const fam = w[w.indexOf('family') + 1];
+      sets.set(w[1], {
+        name: w[1],
+        type: w[2] ?? '',
+        family: fam === 'inet6' ? 6 : 4,
+        members: [],
+      });
+    } else if (w[0] === 'add' && w[1] && w[2]) sets.get(w[1])?.members.push(w[2]);
+  }
+  return sets;
+}
+
+/** Options for {@link observeIpsets}. */
+export interface ObserveIpsetsOptions {
+  /** Only sets of a manager with this prefix (`<prefix>4-…`, `<prefix>6-…`). */
+  readonly prefix: string;
+  /** How to reach ipset (default the real one). */
+  readonly executor?: IpsetExecutor;
+}
+
+/**
+ * Reads the sets one manager prefix owns in a namespace, with their members: one `ipset save`.
+ * Read-only. A namespace that does not exist is a state, not an error.
+ *
+ * Equivalent to: `ip netns exec NS ipset save`, filtered by prefix.
+ *
+ * @returns the sets by name, or null when the namespace does not exist
+ * @throws {InvalidInputError} on a bad namespace or prefix (before anything runs)
+ */
+export async function observeIpsets(
+  namespace: string | null,
+  opts: ObserveIpsetsOptions,
+): Promise<Map<string, ObservedSet> | null> {
+  const ns = optionalNamespace(namespace, 'namespace');
+  const prefix = checkIpsetPrefix(opts.prefix);
+  const executor = opts.executor ?? kernelIpsetExecutor;
+  let text: string | null;
+  try {
+    text = await executor.save(ns);
+  } catch (e) {
+    if (e instanceof NamespaceNotFoundError) return null;
+    throw e;
+  }
+  return parseIpsetSave(text ?? '', (n) => n.startsWith(`${prefix}4-`) || n.startsWith(`${prefix}6-`));
 }
 
 /**
@@ -77,8 +146,8 @@ export function canonicalMembers(members: readonly string[], family: Family): st
  *
  * @example
  * const sets = new IpsetManager({ namespace: 'qrouter-1', prefix: 'tn' });
- * const name = await sets.setMembers('web', 'ipv4', ['10.0.0.5', '10.0.1.0/24']);
- * // rule: -m set --match-set ${sets.setName('web', 'ipv4')} src -j ACCEPT
+ * await sets.setMembers('web', 4, ['10.0.0.5', '10.0.1.0/24']);
+ * // rule: -m set --match-set ${sets.setName('web', 4)} src -j ACCEPT
  */
 export class IpsetManager {
   /** The namespace (null: the root namespace). */
@@ -86,19 +155,23 @@ export class IpsetManager {
   /** Set name prefix. */
   readonly prefix: string;
   private readonly threshold: number;
-  private readonly runner: IpsetRunner;
+  private readonly executor: IpsetExecutor;
   private readonly known = new Map<string, Set<string>>();
   private readonly idOfName = new Map<string, string>();
 
-  /** @throws {InvalidInputError} on a bad prefix */
+  /** @throws {InvalidInputError} on a bad namespace, prefix or threshold */
   constructor(opts: IpsetManagerOptions) {
-    if (!/^[A-Za-z0-9_]{1,12}$/.test(opts.prefix)) {
-      throw new InvalidInputError(`ipset prefix: "${opts.prefix}" is not 1-12 of A-Z a-z 0-9 _`, 'prefix');
+    if (typeof opts !== 'object' || opts === null) {
+      throw new InvalidInputError('ipset manager options: not an object', 'options');
     }
-    this.namespace = opts.namespace ?? null;
-    this.prefix = opts.prefix;
-    this.threshold = opts.bulkThreshold ?? 5;
-    this.runner = opts.runner ?? defaultRunner;
+    this.namespace = optionalNamespace(opts.namespace, 'namespace');
+    this.prefix = checkIpsetPrefix(opts.prefix, 'prefix');
+    const threshold = opts.bulkThreshold ?? 5;
+    if (!Number.isInteger(threshold) || threshold < 0) {
+      throw new InvalidInputError(`bulkThreshold: ${threshold} is not an integer >= 0`, 'bulkThreshold');
+    }
+    this.threshold = threshold;
+    this.executor = opts.executor ?? kernelIpsetExecutor;
   }
 
   /**
@@ -107,36 +180,39 @@ export class IpsetManager {
    *
    * @throws {InvalidInputError} on an id that is not 1+ of `A-Z a-z 0-9 _ -`
    */
-  setName(id: string, family: Family): string {
-    if (!/^[A-Za-z0-9_-]+$/.test(id))
-      throw new InvalidInputError(`ipset id: "${id}" is not 1+ of A-Z a-z 0-9 _ -`, 'id');
-    const name = `${this.prefix}${family === 'ipv4' ? '4' : '6'}-${id}`.slice(
-      0,
-      MAX_SET_NAME - SWAP_SUFFIX.length,
-    );
+  setName(id: string, family: IpFamily): string {
+    const v = requireString(id, 'id');
+    ipFamily(family);
+    if (!/^[A-Za-z0-9_-]+$/.test(v)) {
+      throw new InvalidInputError(`ipset id: ${JSON.stringify(v)} is not 1+ of A-Z a-z 0-9 _ -`, 'id');
+    }
+    const name = `${this.prefix}${family === 4 ? '4' : '6'}-${v}`.slice(0, MAX_SET_NAME - SWAP_SUFFIX.length);
     // Cutting to ipset's limit could give two ids one set: refuse that rather than mix their members.
     const other = this.idOfName.get(name);
-    if (other !== undefined && other !== id) {
+    if (other !== undefined && other !== v) {
       throw new InvalidInputError(
-        `ipset ids "${other}" and "${id}" both shorten to the set name "${name}" (at most ${MAX_SET_NAME - SWAP_SUFFIX.length} characters); make them differ earlier`,
+        `ipset ids "${other}" and "${v}" both shorten to the set name "${name}" (at most ${MAX_SET_NAME - SWAP_SUFFIX.length} characters); make them differ earlier`,
         'id',
       );
     }
-    this.idOfName.set(name, id);
+    this.idOfName.set(name, v);
     return name;
   }
 
   /**
    * Makes the set hold exactly `members` (creating it when missing).
    *
+   * Equivalent to: `ipset restore` of `create …`/`add …`/`del …` (or a temporary set and `swap`).
+   *
    * @returns what changed and how
    * @throws {InvalidInputError} on a bad id or member (before anything runs)
+   * @throws {IpsetError} when ipset refuses the batch
    */
-  async setMembers(id: string, family: Family, members: readonly string[]): Promise<MembersChange> {
+  async setMembers(id: string, family: IpFamily, members: readonly string[]): Promise<MembersChange> {
     const name = this.setName(id, family);
     const want = canonicalMembers(members, family);
     const have = await this.current(name);
-    const fam = family === 'ipv4' ? 'inet' : 'inet6';
+    const fam = family === 4 ? 'inet' : 'inet6';
     if (have === null) {
       const sent = [
         `create ${name} hash:net family ${fam} -exist`,
@@ -144,7 +220,13 @@ export class IpsetManager {
       ];
       await this.restore(name, sent);
       this.known.set(name, new Set(want));
-      return { added: want, removed: [], method: 'create', sent: `${sent.join('\n')}\n` };
+      return {
+        added: want,
+        removed: [],
+        method: 'create',
+        sent: `${sent.join('\n')}\n`,
+        operations: sent.length,
+      };
     }
     const wantSet = new Set(want);
     const added = want.filter((m) => !have.has(m));
@@ -172,41 +254,44 @@ export class IpsetManager {
     }
     if (lines.length > 0) await this.restore(name, lines);
     this.known.set(name, wantSet);
-    return { added, removed, method, sent: lines.length > 0 ? `${lines.join('\n')}\n` : '' };
+    return {
+      added,
+      removed,
+      method,
+      sent: lines.length > 0 ? `${lines.join('\n')}\n` : '',
+      operations: lines.length,
+    };
   }
 
   /**
    * Destroys a set. A set that is not there is fine.
    *
+   * Equivalent to: `ipset destroy NAME`.
+   *
+   * @returns true when a set was destroyed
    * @throws {IpsetError} when the set is still referenced (by an iptables rule): remove the rule first
    */
-  async destroy(id: string, family: Family): Promise<void> {
+  async destroy(id: string, family: IpFamily): Promise<boolean> {
     const name = this.setName(id, family);
-    try {
-      await this.runner(this.namespace, ['destroy', name]);
-    } catch (e) {
-      if (e instanceof ProcessError && /does not exist/.test(e.stderr)) {
-        // already gone
-      } else if (e instanceof ProcessError && /in use/.test(e.stderr)) {
-        throw new IpsetError(
-          name,
-          `ipset "${name}" is still in use (an iptables rule matches on it): remove the rule, apply, then destroy the set`,
-        );
-      } else throw e;
-    }
+    const done = await this.executor.destroy(this.namespace, name);
     this.known.delete(name);
+    return done;
   }
 
   /** Names of the sets in the namespace that carry this manager's prefix. */
   async list(): Promise<string[]> {
-    const out = await this.runner(this.namespace, ['list', '-n']);
-    return out
-      .split('\n')
-      .filter((n) => n.startsWith(`${this.prefix}4-`) || n.startsWith(`${this.prefix}6-`));
+    return (await this.executor.listNames(this.namespace)).filter(
+      (n) => n.startsWith(`${this.prefix}4-`) || n.startsWith(`${this.prefix}6-`),
+    );
+  }
+
+  /** The sets of this manager's prefix with their members, read in one `ipset save` (see {@link observeIpsets}). */
+  observe(): Promise<Map<string, ObservedSet> | null> {
+    return observeIpsets(this.namespace, { prefix: this.prefix, executor: this.executor });
   }
 
   /** The members the kernel holds for a set (null when the set does not exist). */
-  async members(id: string, family: Family): Promise<string[] | null> {
+  async members(id: string, family: IpFamily): Promise<string[] | null> {
     const name = this.setName(id, family);
     this.known.delete(name);
     const m = await this.current(name);
@@ -218,18 +303,9 @@ export class IpsetManager {
   private async current(name: string): Promise<Set<string> | null> {
     const cached = this.known.get(name);
     if (cached) return cached;
-    let out: string;
-    try {
-      out = await this.runner(this.namespace, ['save', name]);
-    } catch (e) {
-      if (e instanceof ProcessError && /does not exist/.test(e.stderr)) return null;
-      throw e;
-    }
-    const members = new Set<string>();
-    for (const line of out.split('\n')) {
-      const [verb, set, member] = line.trim().split(/\s+/);
-      if (verb === 'add' && set === name && member) members.add(member);
-    }
+    const out = await this.executor.save(this.namespace, name);
+    if (out === null) return null;
+    const members = new Set(parseIpsetSave(out, (n) => n === name).get(name)?.members ?? []);
     this.known.set(name, members);
     return members;
   }
@@ -238,17 +314,10 @@ export class IpsetManager {
   // applied), so on failure the cached members are dropped and the next call reads the kernel.
   private async restore(name: string, lines: readonly string[]): Promise<void> {
     try {
-      await this.runner(this.namespace, ['restore'], `${lines.join('\n')}\n`);
+      await this.executor.restore(this.namespace, `${lines.join('\n')}\n`);
     } catch (e) {
       this.known.delete(name);
-      if (e instanceof ProcessError) {
-        const why = e.stderr.trim().split('\n')[0] ?? 'ipset restore failed';
-        const n = Number(/line (\d+)/.exec(why)?.[1] ?? 0);
-        throw new IpsetError(
-          name,
-          `ipset restore failed${n ? ` at line ${n} "${lines[n - 1]}"` : ''}: ${why}`,
-        );
-      }
+      if (e instanceof IpsetError && e.set === '') throw new IpsetError(name, e.message, e.lineNumber);
       throw e;
     }
   }

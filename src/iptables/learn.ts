@@ -1,5 +1,7 @@
-import type { Family } from './names.js';
-import { tokenize } from './rule-text.js';
+// Learning how iptables prints rules the normaliser does not know, from iptables itself (what
+// Neutron's debug mode checks by applying twice).
+import type { IpFamily } from '../net/types.js';
+import { isOneLine, tokenize } from './rule-text.js';
 
 // Normalised text → the text iptables-save printed for it. Shared by every manager in the process:
 // how iptables prints a rule is a property of the iptables build, not of a namespace.
@@ -14,12 +16,17 @@ export interface SentRule {
 }
 
 /** The canonical form of a normalised rule: what iptables printed for it, when learned; else itself. */
-export function canonicalOf(family: Family, norm: string): string {
+export function canonicalOf(family: IpFamily, norm: string): string {
   return learned.get(`${family} ${norm}`) ?? norm;
 }
 
 function target(text: string): string {
-  const t = tokenize(text);
+  let t: string[];
+  try {
+    t = tokenize(text);
+  } catch {
+    return ''; // not one of ours as sent: nothing to learn from
+  }
   const i = t.findIndex((x) => x === '-j' || x === '-g');
   return i < 0 ? '' : `${t[i]} ${t[i + 1] ?? ''}`;
 }
@@ -34,7 +41,7 @@ function target(text: string): string {
  * @returns how many forms were learned
  */
 export function learnCanonical(
-  family: Family,
+  family: IpFamily,
   sent: readonly SentRule[],
   current: readonly string[],
 ): number {
@@ -42,7 +49,8 @@ export function learnCanonical(
   let n = 0;
   sent.forEach((s, i) => {
     const cur = current[i] as string;
-    if (cur !== s.text && target(cur) === target(s.text)) {
+    // Only text that can go back into a restore line may become a canonical form.
+    if (cur !== s.text && isOneLine(cur) && target(cur) === target(s.text)) {
       learned.set(`${family} ${s.norm}`, cur);
       n++;
     }

@@ -1,122 +1,259 @@
+// A rule read the way iptables' getopt reads it, checked, and printed in the form iptables-save
+// prints (Neutron's iptables_manager compares rules in that form too). Fails closed: what iptables
+// would refuse, or what tenantnet cannot read unambiguously, is refused here, never rewritten.
+import { Buffer } from 'node:buffer';
 import { InvalidInputError } from '../errors.js';
+import { lineText } from '../net/text.js';
+import type { IpFamily } from '../net/types.js';
 import { canonicalCidr } from './addresses.js';
-import type { Family } from './names.js';
-import { joinTokens, saveString, tokenize } from './rule-text.js';
+import {
+  BASE_ALIASES,
+  BASE_ORDER,
+  COMMAND_OPTIONS,
+  ICMP_TYPES,
+  ICMP6_TYPES,
+  MATCH_OPTIONS,
+  OPTION_ALIASES,
+  type OptionArity,
+  PRINT_ORDER,
+  PROTO_MATCH,
+  PROTO_NAMES,
+  SAVE_STRING_OPTIONS,
+  TARGET_OPTIONS,
+} from './rule-grammar.js';
+import { saveString, tokenize } from './rule-text.js';
 
-// Long spellings of the base options, as iptables accepts them.
-const BASE_ALIASES: Readonly<Record<string, string>> = {
-  '--source': '-s',
-  '--src': '-s',
-  '--destination': '-d',
-  '--dst': '-d',
-  '--in-interface': '-i',
-  '--out-interface': '-o',
-  '--protocol': '-p',
-  '--fragment': '-f',
-  '--match': '-m',
-  '--jump': '-j',
-  '--goto': '-g',
-};
-const BASE_ORDER = ['-s', '-d', '-i', '-o', '-p', '-f'];
-
-const PROTO_NUMBERS: Readonly<Record<string, string>> = {
-  '1': 'icmp',
-  '6': 'tcp',
-  '17': 'udp',
-  '47': 'gre',
-  '50': 'esp',
-  '51': 'ah',
-  '58': 'ipv6-icmp',
-  '132': 'sctp',
-  icmpv6: 'ipv6-icmp',
-};
-
-// The implicit match loaded by `-p X`, and the options that load it.
-const PROTO_MATCH: Readonly<Record<string, { module: string; options: readonly string[] }>> = {
-  tcp: {
-    module: 'tcp',
-    options: [
-      '--sport',
-      '--dport',
-      '--source-port',
-      '--destination-port',
-      '--syn',
-      '--tcp-flags',
-      '--tcp-option',
-    ],
-  },
-  udp: { module: 'udp', options: ['--sport', '--dport', '--source-port', '--destination-port'] },
-  icmp: { module: 'icmp', options: ['--icmp-type'] },
-  'ipv6-icmp': { module: 'icmp6', options: ['--icmpv6-type'] },
-};
-
-// Options of common explicit matches, so that a protocol option written after one of them is
-// recognised as starting the implicit protocol match (iptables loads it at that point).
-const MODULE_OPTIONS: Readonly<Record<string, readonly string[]>> = {
-  comment: ['--comment'],
-  multiport: ['--dports', '--sports', '--ports', '--destination-ports', '--source-ports'],
-  state: ['--state'],
-  conntrack: [
-    '--ctstate',
-    '--ctproto',
-    '--ctorigsrc',
-    '--ctorigdst',
-    '--ctreplsrc',
-    '--ctrepldst',
-    '--ctstatus',
-    '--ctdir',
-    '--ctzone',
-  ],
-  mac: ['--mac-source'],
-  mark: ['--mark'],
-  set: ['--match-set', '--return-nomatch', '--update-counters', '--update-subcounters'],
-  physdev: ['--physdev-in', '--physdev-out', '--physdev-is-in', '--physdev-is-out', '--physdev-is-bridged'],
-};
-
-const ICMP_TYPES: Readonly<Record<string, string>> = {
-  'echo-reply': '0',
-  pong: '0',
-  'destination-unreachable': '3',
-  'network-unreachable': '3/0',
-  'host-unreachable': '3/1',
-  'protocol-unreachable': '3/2',
-  'port-unreachable': '3/3',
-  'fragmentation-needed': '3/4',
-  'source-quench': '4',
-  redirect: '5',
-  'echo-request': '8',
-  ping: '8',
-  'router-advertisement': '9',
-  'router-solicitation': '10',
-  'time-exceeded': '11',
-  'ttl-exceeded': '11',
-  'parameter-problem': '12',
-  'timestamp-request': '13',
-  'timestamp-reply': '14',
-};
-
-const ICMP6_TYPES: Readonly<Record<string, string>> = {
-  'destination-unreachable': '1',
-  'packet-too-big': '2',
-  'time-exceeded': '3',
-  'ttl-exceeded': '3',
-  'parameter-problem': '4',
-  'echo-request': '128',
-  ping: '128',
-  'echo-reply': '129',
-  pong: '129',
-  'router-solicitation': '133',
-  'router-advertisement': '134',
-  'neighbour-solicitation': '135',
-  'neighbor-solicitation': '135',
-  'neighbour-advertisement': '136',
-  'neighbor-advertisement': '136',
-  redirect: '137',
-};
-
-interface Group {
+/** One option of a match or target, with its values as given (unquoted). */
+export interface RuleOption {
+  /** The option (`--dport`). */
   readonly name: string;
-  readonly tokens: string[];
+  /** Negated (`! --dport 22`). */
+  readonly neg: boolean;
+  /** Its values. */
+  readonly values: string[];
+}
+
+/** One `-m NAME …` match or the `-j`/`-g NAME …` target. */
+export interface RuleGroup {
+  /** Match or target name. */
+  readonly name: string;
+  /** The options tenantnet knows for it, or null (its options pass through unchecked). */
+  readonly known: OptionArity | null;
+  /** Its options in the order given. */
+  readonly options: RuleOption[];
+}
+
+/** A rule as iptables reads it. */
+export interface ParsedRule {
+  /** Base options by name (`-s`, `-d`, `-i`, `-o`, `-p`, `-f`). */
+  readonly base: Map<string, { neg: boolean; value: string | null }>;
+  /** The matches in order (an implicit protocol match where iptables loads it). */
+  readonly matches: RuleGroup[];
+  /** The target, if any. */
+  target: RuleGroup | null;
+  /** True for `-g` (goto) rather than `-j`. */
+  goto: boolean;
+}
+
+/** iptables' limit on one parameter of an iptables-restore line ("Parameter too long!"). */
+const MAX_TOKEN = 1000;
+/** Longest rule line tenantnet sends (iptables-restore reads lines into a fixed buffer). */
+const MAX_RULE = 4000;
+/** xt_comment keeps at most 255 bytes and silently cuts the rest. */
+export const MAX_COMMENT_BYTES = 255;
+
+// Matches that need their main option (iptables refuses them bare).
+const NEEDS_OPTION = new Set(['comment', 'set', 'state', 'mac', 'mark', 'multiport']);
+// Options that cannot be given together in one group: each maps to one shared key.
+const EXCLUSIVE: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  tcp: { '--syn': '--tcp-flags' },
+  MARK: {
+    '--set-mark': 'mark',
+    '--set-xmark': 'mark',
+    '--and-mark': 'mark',
+    '--or-mark': 'mark',
+    '--xor-mark': 'mark',
+  },
+  DNAT: { '--to': '--to-destination' },
+  SNAT: { '--to': '--to-source' },
+};
+
+function fail(rule: string, why: string): never {
+  throw new InvalidInputError(`iptables rule ${JSON.stringify(rule)}: ${why}`, 'rule');
+}
+
+function protoName(value: string): string {
+  const v = value.toLowerCase();
+  return PROTO_NAMES[v] ?? v;
+}
+
+function isCommand(tok: string): boolean {
+  return tok.length > 3 && COMMAND_OPTIONS.some((c) => c.startsWith(tok));
+}
+
+/**
+ * Reads a rule (the part after `-A CHAIN`) the way iptables does: base options, `-m` matches with
+ * their options (the implicit protocol match where iptables loads it), and the target with its
+ * options. Pure.
+ *
+ * @param text the rule text, for messages
+ * @throws {InvalidInputError} for anything iptables would refuse or tenantnet cannot read
+ *   unambiguously: repeated base options or targets, `!` in a wrong place, commands (`-F`, `-t`),
+ *   unknown or repeated options of a known match, stray words, unbalanced quotes, ambiguity
+ */
+export function parseRule(tokens: readonly string[], text: string): ParsedRule {
+  const base = new Map<string, { neg: boolean; value: string | null }>();
+  const matches: RuleGroup[] = [];
+  const parsed: ParsedRule = { base, matches, target: null, goto: false };
+  let neg = false;
+  let proto: string | null = null;
+  let protoGroup: RuleGroup | null = null;
+  let current: RuleGroup | null = null;
+  let i = 0;
+  const next = (what: string): string => {
+    if (i + 1 >= tokens.length) fail(text, `${what} needs a value`);
+    return tokens[++i] as string;
+  };
+  const has = (g: RuleGroup | null, tok: string) => g?.known != null && Object.hasOwn(g.known, tok);
+  const ownerOf = (tok: string): RuleGroup => {
+    if (has(current, tok)) return current as RuleGroup;
+    if (current?.known && Object.keys(current.known).some((o) => o.startsWith(tok))) {
+      fail(text, `${tok} abbreviates an option of ${current.name}: write it in full`);
+    }
+    if (has(parsed.target, tok)) return parsed.target as RuleGroup;
+    const implicit = proto !== null ? PROTO_MATCH[proto] : undefined;
+    if (implicit && Object.hasOwn(MATCH_OPTIONS[implicit] as OptionArity, tok)) {
+      if (current && !current.known && current !== protoGroup) {
+        fail(
+          text,
+          `cannot tell whether ${tok} belongs to ${current.name} (whose options tenantnet does not know) or to -p ${proto}: put it before ${current === parsed.target ? '-j' : '-m'} ${current.name}, or write -m ${implicit} ${tok}`,
+        );
+      }
+      if (!protoGroup) {
+        protoGroup = { name: implicit, known: MATCH_OPTIONS[implicit] as OptionArity, options: [] };
+        matches.push(protoGroup);
+      }
+      return protoGroup;
+    }
+    if (current && !current.known) return current;
+    if (parsed.target && !parsed.target.known) return parsed.target;
+    return fail(text, `unknown option ${tok}${current ? ` for ${current.name}` : ''}`);
+  };
+  for (; i < tokens.length; i++) {
+    const raw = tokens[i] as string;
+    const tok = BASE_ALIASES[raw] ?? raw;
+    if (tok === '!') {
+      if (neg) fail(text, 'multiple consecutive ! are not allowed');
+      neg = true;
+      continue;
+    }
+    if (BASE_ORDER.includes(tok)) {
+      if (base.has(tok)) fail(text, `multiple ${tok} flags are not allowed`);
+      const value = tok === '-f' ? null : next(raw);
+      base.set(tok, { neg, value });
+      if (tok === '-p') proto = protoName(value as string);
+      neg = false;
+      continue;
+    }
+    if (tok === '-m') {
+      if (neg) fail(text, '! cannot come before -m');
+      const name = next(raw);
+      if (!/^[A-Za-z0-9_]+$/.test(name)) fail(text, `${JSON.stringify(name)} is not a match name`);
+      if (protoGroup?.name === name) {
+        current = protoGroup; // iptables merges a protocol match given twice into one
+        continue;
+      }
+      const g: RuleGroup = { name, known: MATCH_OPTIONS[name] ?? null, options: [] };
+      if (Object.values(PROTO_MATCH).includes(name)) {
+        if (protoGroup) fail(text, `-m ${name} and -m ${protoGroup.name} cannot both match the protocol`);
+        protoGroup = g;
+      }
+      matches.push(g);
+      current = g;
+      continue;
+    }
+    if (tok === '-j' || tok === '-g') {
+      if (neg) fail(text, `! cannot come before ${tok}`);
+      if (parsed.target) fail(text, 'multiple -j or -g flags are not allowed (a rule has one target)');
+      const name = next(raw);
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) {
+        fail(text, `${JSON.stringify(name)} is not a target or chain name`);
+      }
+      parsed.target = { name, known: TARGET_OPTIONS[name] ?? null, options: [] };
+      parsed.goto = tok === '-g';
+      current = parsed.target;
+      continue;
+    }
+    if (tok.startsWith('--') && tok.length > 2) {
+      const implicit = proto !== null ? MATCH_OPTIONS[PROTO_MATCH[proto] ?? ''] : undefined;
+      const known =
+        has(current, tok) || has(parsed.target, tok) || (!!implicit && Object.hasOwn(implicit, tok));
+      if (!known && isCommand(tok)) {
+        fail(text, `${tok} is an iptables command or general option, not part of a rule`);
+      }
+      const owner = ownerOf(tok);
+      const arity = owner.known ? (owner.known[tok] as number) : null;
+      const values: string[] = [];
+      if (arity !== null) {
+        for (let k = 0; k < arity; k++) {
+          const v = next(tok);
+          if (v === '!') fail(text, `write ! before ${tok}, not after it`);
+          values.push(v);
+        }
+      } else {
+        while (i + 1 < tokens.length && !(tokens[i + 1] as string).startsWith('-') && tokens[i + 1] !== '!') {
+          values.push(tokens[++i] as string);
+        }
+      }
+      const key = (o: string) => EXCLUSIVE[owner.name]?.[o] ?? OPTION_ALIASES[o] ?? o;
+      if (owner.options.some((o) => key(o.name) === key(tok))) {
+        fail(text, `${tok} can only be used once in ${owner.name}`);
+      }
+      owner.options.push({ name: tok, neg, values });
+      neg = false;
+      continue;
+    }
+    if (tok.startsWith('-') && tok.length > 1) fail(text, `unknown option ${tok}`);
+    fail(text, `unexpected word ${JSON.stringify(tok)} (iptables: Bad argument)`);
+  }
+  if (neg) fail(text, 'nothing follows !');
+  for (const g of matches) {
+    const needs = Object.entries(PROTO_MATCH).find(([, m]) => m === g.name)?.[0];
+    if (needs && proto !== needs) fail(text, `-m ${g.name} needs -p ${needs}`);
+    if (NEEDS_OPTION.has(g.name) && g.options.length === 0) fail(text, `-m ${g.name} needs its option`);
+  }
+  return parsed;
+}
+
+/** True for a value iptables-restore reads back as one plain word. */
+function plain(v: string): boolean {
+  return v !== '' && !/[\s"'\\]/.test(v);
+}
+
+function checkValues(p: ParsedRule, text: string): void {
+  for (const [opt, b] of p.base) {
+    if (b.value !== null && !plain(b.value)) fail(text, `${opt} ${JSON.stringify(b.value)} is not one word`);
+    if ((opt === '-i' || opt === '-o') && !/^[A-Za-z0-9_.@+-]{1,15}$/.test(b.value as string)) {
+      fail(
+        text,
+        `${opt} ${JSON.stringify(b.value)} is not an interface name (1-15 of A-Z a-z 0-9 _ . @ + -)`,
+      );
+    }
+  }
+  for (const g of [...p.matches, ...(p.target ? [p.target] : [])]) {
+    for (const o of g.options) {
+      for (const v of o.values) {
+        if (v.length > MAX_TOKEN) fail(text, `the value of ${o.name} is longer than ${MAX_TOKEN} characters`);
+        // Known options take plain words, except the free-text ones iptables-save quotes.
+        if (g.known && !SAVE_STRING_OPTIONS.has(o.name) && !plain(v)) {
+          fail(text, `${o.name} ${JSON.stringify(v)} is not one word`);
+        }
+        if (o.name === '--comment' && Buffer.byteLength(v) > MAX_COMMENT_BYTES) {
+          fail(text, `a comment holds at most ${MAX_COMMENT_BYTES} bytes (iptables would cut it)`);
+        }
+      }
+    }
+  }
 }
 
 function toHex(v: string): string {
@@ -126,61 +263,119 @@ function toHex(v: string): string {
     .join('/');
 }
 
-function fixMatch(g: Group, family: Family): void {
-  const t = g.tokens;
-  for (let i = 0; i < t.length; i++) {
-    const o = t[i] as string;
-    const next = t[i + 1];
-    if (o === '--source-port') t[i] = '--sport';
-    else if (o === '--destination-port') t[i] = '--dport';
-    else if (o === '--destination-ports') t[i] = '--dports';
-    else if (o === '--source-ports') t[i] = '--sports';
-    else if (o === '--syn') t.splice(i, 1, '--tcp-flags', 'FIN,SYN,RST,ACK', 'SYN');
-    if (next === undefined) continue;
-    if (o === '--comment') t[i + 1] = saveString(next);
-    else if (o === '--mac-source') t[i + 1] = next.toLowerCase();
-    else if (o === '--icmp-type') t[i + 1] = ICMP_TYPES[next] ?? next;
-    else if (o === '--icmpv6-type') t[i + 1] = ICMP6_TYPES[next] ?? next;
-    else if (o === '--mark' && g.name === 'mark') t[i + 1] = toHex(next);
+// Rewrites one match's options into the form iptables-save prints.
+function canonicalMatch(g: RuleGroup): RuleOption[] {
+  let opts = g.options.map((o) => {
+    const name = OPTION_ALIASES[o.name] ?? o.name;
+    const v = o.values;
+    if (name === '--syn') return { name: '--tcp-flags', neg: o.neg, values: ['FIN,SYN,RST,ACK', 'SYN'] };
+    if (name === '--mac-source') return { ...o, name, values: v.map((x) => x.toLowerCase()) };
+    if (name === '--icmp-type') return { ...o, name, values: v.map((x) => ICMP_TYPES[x] ?? x) };
+    if (name === '--icmpv6-type') return { ...o, name, values: v.map((x) => ICMP6_TYPES[x] ?? x) };
+    if (name === '--mark' && g.name === 'mark') return { ...o, name, values: v.map(toHex) };
+    return { ...o, name };
+  });
+  const order = PRINT_ORDER[g.name];
+  if (order) {
+    const rank = (o: RuleOption) => {
+      const r = order.indexOf(o.name);
+      return r < 0 ? order.length : r;
+    };
+    opts = [...opts].sort((a, b) => rank(a) - rank(b));
   }
-  void family;
+  return opts;
 }
 
-function fixTarget(g: Group, family: Family): void {
-  const t = g.tokens;
-  for (let i = 0; i < t.length; i++) {
-    const o = t[i] as string;
-    const next = t[i + 1];
-    if (o === '--set-mark' && next !== undefined && !next.includes('/')) {
-      t.splice(i, 2, '--set-xmark', `${toHex(next)}/0xffffffff`);
-    } else if (o === '--to' && (g.name === 'DNAT' || g.name === 'SNAT')) {
-      t[i] = g.name === 'DNAT' ? '--to-destination' : '--to-source';
-    } else if (o === '--log-prefix' && next !== undefined) {
-      t[i + 1] = saveString(next);
+function canonicalTarget(g: RuleGroup, family: IpFamily): RuleOption[] {
+  const opts = g.options.map((o) => {
+    const v = o.values;
+    if (o.name === '--set-mark' && g.name === 'MARK' && v[0] !== undefined && !v[0].includes('/')) {
+      return { name: '--set-xmark', neg: o.neg, values: [`${toHex(v[0])}/0xffffffff`] };
     }
+    if (o.name === '--to' && (g.name === 'DNAT' || g.name === 'SNAT')) {
+      return { ...o, name: g.name === 'DNAT' ? '--to-destination' : '--to-source' };
+    }
+    return o;
+  });
+  if (g.name === 'REJECT' && !opts.some((o) => o.name === '--reject-with')) {
+    opts.push({
+      name: '--reject-with',
+      neg: false,
+      values: [family === 4 ? 'icmp-port-unreachable' : 'icmp6-port-unreachable'],
+    });
   }
-  if (g.name === 'REJECT' && !t.includes('--reject-with')) {
-    t.push('--reject-with', family === 'ipv4' ? 'icmp-port-unreachable' : 'icmp6-port-unreachable');
+  return opts;
+}
+
+function printValue(option: string, v: string): string {
+  return SAVE_STRING_OPTIONS.has(option) ? saveString(v) : plain(v) ? v : saveString(v);
+}
+
+function printOptions(out: string[], opts: readonly RuleOption[]): void {
+  for (const o of opts) {
+    if (o.neg) out.push('!');
+    out.push(o.name, ...o.values.map((v) => printValue(o.name, v)));
   }
 }
 
 /**
- * Rewrites a rule (the part after `-A CHAIN`) into the form iptables-save prints, for the common
- * spellings: long option names, base options first (`-s -d -i -o -p`), `/32` or `/128` added and
- * host bits cleared, `/0` dropped, protocol numbers named, the implicit `-m tcp`/`-m udp`/`-m icmp`
- * inserted, `--syn`, ICMP type names as numbers, MACs lower-case, `--mark` in hex, `--set-mark` as
- * `--set-xmark`, REJECT's default `--reject-with`, comments quoted as iptables-save quotes them.
- * Forms it does not know pass through unchanged (the manager learns those from iptables itself).
- * Pure.
+ * Prints a parsed rule in the form iptables-save prints: base options first (`-s -d -i -o -p -f`;
+ * `/32` or `/128` added and host bits cleared, `/0` and `-p all` dropped, protocol numbers named),
+ * then the matches in order (options renamed and ordered as iptables prints them, `--syn`, ICMP
+ * type names as numbers, MACs lower-case, `--mark` in hex), then the target (`--set-mark` as
+ * `--set-xmark`, `--to` spelled out, REJECT's default `--reject-with`), free text quoted as
+ * xtables_save_string quotes it. Pure.
  *
- * @throws {InvalidInputError} on an unterminated quote or a bad address
+ * @throws {InvalidInputError} on a bad address, a value that is not one word, an over-long comment
  */
-export function normaliseRule(rule: string, family: Family): string {
+export function printRule(p: ParsedRule, family: IpFamily, text: string): string {
+  checkValues(p, text);
+  const out: string[] = [];
+  for (const opt of BASE_ORDER) {
+    const b = p.base.get(opt);
+    if (!b) continue;
+    let value = b.value;
+    if ((opt === '-s' || opt === '-d') && value !== null) {
+      value = canonicalCidr(value, family, `iptables rule ${JSON.stringify(text)}`);
+      if (value === null && !b.neg) continue;
+      value ??= family === 4 ? '0.0.0.0/0' : '::/0';
+    }
+    if (opt === '-p' && value !== null) {
+      value = protoName(value);
+      if (value === 'all' && !b.neg) continue;
+    }
+    if (b.neg) out.push('!');
+    out.push(opt);
+    if (value !== null) out.push(value);
+  }
+  for (const g of p.matches) {
+    out.push('-m', g.name);
+    printOptions(out, canonicalMatch(g));
+  }
+  if (p.target) {
+    out.push(p.goto ? '-g' : '-j', p.target.name);
+    printOptions(out, canonicalTarget(p.target, family));
+  }
+  const line = out.join(' ');
+  if (line.length > MAX_RULE) fail(text, `the rule is longer than ${MAX_RULE} characters`);
+  return line;
+}
+
+/**
+ * Rewrites a rule (the part after `-A CHAIN`) into the form iptables-save prints (see
+ * {@link printRule}), after reading it as iptables would ({@link parseRule}). Forms it does not
+ * know pass through unchanged (the manager learns those from iptables itself). Pure.
+ *
+ * @throws {InvalidInputError} on a control character, an unterminated quote, a bad address, or
+ *   anything {@link parseRule} refuses
+ */
+export function normaliseRule(rule: string, family: IpFamily): string {
   // Callers rebuild whole chains on every change (as Neutron's firewall does): remember results.
   const key = `${family} ${rule}`;
   const hit = memo.get(key);
   if (hit !== undefined) return hit;
-  const out = normaliseUncached(rule, family);
+  lineText(rule, 'iptables rule');
+  const out = printRule(parseRule(tokenize(rule), rule), family, rule);
   if (memo.size >= MEMO_MAX) memo.clear();
   memo.set(key, out);
   return out;
@@ -188,97 +383,3 @@ export function normaliseRule(rule: string, family: Family): string {
 
 const MEMO_MAX = 20_000;
 const memo = new Map<string, string>();
-
-function normaliseUncached(rule: string, family: Family): string {
-  const tokens = tokenize(rule);
-  const base = new Map<string, { neg: boolean; value: string | null }>();
-  const matches: Group[] = [];
-  let target: Group | null = null;
-  let loose: string[] | null = null; // options before any -m: they belong to the protocol match
-  let neg = false;
-  let current: Group | null = null;
-  let protoGroup: Group | null = null;
-  let proto: string | null = null;
-  for (let i = 0; i < tokens.length; i++) {
-    const raw = tokens[i] as string;
-    const tok = BASE_ALIASES[raw] ?? raw;
-    if (tok === '!') {
-      neg = true;
-      continue;
-    }
-    if (BASE_ORDER.includes(tok)) {
-      const value = tok === '-f' ? null : (tokens[++i] ?? null);
-      if (value === null && tok !== '-f')
-        throw new InvalidInputError(`iptables rule: ${raw} needs a value in "${rule}"`);
-      base.set(tok, { neg, value });
-      if (tok === '-p' && value !== null) proto = PROTO_NUMBERS[value.toLowerCase()] ?? value.toLowerCase();
-      neg = false;
-      continue;
-    }
-    if (tok === '-m' || tok === '-j' || tok === '-g') {
-      const name = tokens[++i];
-      if (name === undefined) throw new InvalidInputError(`iptables rule: ${raw} needs a name in "${rule}"`);
-      const g: Group = { name, tokens: [] };
-      if (tok === '-m') matches.push(g);
-      else target = { name: `${tok} ${name}`, tokens: [] };
-      current = tok === '-m' ? g : target;
-      if (tok === '-m' && proto && PROTO_MATCH[proto]?.module === name) protoGroup = g;
-      neg = false;
-      continue;
-    }
-    const implicit = proto ? PROTO_MATCH[proto] : undefined;
-    const known = current && current !== target ? MODULE_OPTIONS[current.name] : undefined;
-    if (
-      implicit?.options.includes(tok) &&
-      !protoGroup &&
-      (current === null || (known && !known.includes(tok)))
-    ) {
-      if (current !== null) {
-        protoGroup = { name: implicit.module, tokens: [] };
-        matches.push(protoGroup);
-        current = protoGroup;
-      }
-    }
-    if (!current) loose ??= [];
-    const dest = current ? current.tokens : (loose as string[]);
-    if (neg) dest.push('!');
-    neg = false;
-    dest.push(tok);
-  }
-  if (loose) {
-    const mod = proto ? PROTO_MATCH[proto]?.module : undefined;
-    if (!mod)
-      throw new InvalidInputError(`iptables rule: options "${loose.join(' ')}" need a -m match in "${rule}"`);
-    matches.unshift({ name: mod, tokens: loose });
-  }
-  const out: string[] = [];
-  for (const opt of BASE_ORDER) {
-    const b = base.get(opt);
-    if (!b) continue;
-    let value = b.value;
-    if ((opt === '-s' || opt === '-d') && value !== null) {
-      value = canonicalCidr(value, family, `iptables rule "${rule}"`);
-      if (value === null && !b.neg) continue;
-      value ??= family === 'ipv4' ? '0.0.0.0/0' : '::/0';
-    }
-    if (opt === '-p' && value !== null) {
-      value = PROTO_NUMBERS[value.toLowerCase()] ?? value.toLowerCase();
-      if (value === 'all' && !b.neg) continue;
-    }
-    if (b.neg) out.push('!');
-    out.push(opt);
-    if (value !== null) out.push(value);
-  }
-  for (const g of matches) {
-    fixMatch(g, family);
-    out.push('-m', g.name, ...g.tokens);
-  }
-  if (target) {
-    fixTarget({ name: target.name.slice(3), tokens: target.tokens }, family);
-    out.push(...target.name.split(' '), ...target.tokens);
-  }
-  // Values already quoted by saveString must not be quoted again.
-  return out
-    .map((t) => (t.startsWith('"') && t.endsWith('"') && t.length > 1 ? t : joinTokens([t])))
-    .join(' ');
-}

@@ -1,3 +1,4 @@
+// Shell-like splitting of rule text and xtables_save_string quoting (iptables' own quoting rules).
 import { InvalidInputError } from '../errors.js';
 
 /**
@@ -49,4 +50,13 @@ export function saveString(value: string): string {
 /** Joins tokens back into a rule line, quoting each token that needs it as iptables-save does. */
 export function joinTokens(tokens: readonly string[]): string {
   return tokens.map((t) => (t === '' || /[\s"'\\]/.test(t) ? saveString(t) : t)).join(' ');
+}
+
+/**
+ * True when `text` has no control character (as net/text.ts defines them): only such text read
+ * from iptables-save may ever be sent back in a restore line, so that nothing a foreign rule holds
+ * can end a line of tenantnet's input.
+ */
+export function isOneLine(text: string): boolean {
+  return !/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/.test(text);
 }

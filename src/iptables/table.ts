@@ -1,8 +1,13 @@
+// The wanted state of one table for one manager: chains and rules as a model, validated where they
+// enter (Neutron's iptables_manager.IptablesTable).
 import { InvalidInputError } from '../errors.js';
+import { lineText } from '../net/text.js';
+import type { IpFamily } from '../net/types.js';
 import type { DesiredRule, RulePosition } from './diff.js';
-import { checkChainName, type Family, isBuiltinChain, type TableName, wrapName } from './names.js';
-import { normaliseRule } from './normalise.js';
-import { joinTokens, tokenize } from './rule-text.js';
+import { checkChainName, isBuiltinChain, OWNED_LEAD, type TableName, wrapName } from './names.js';
+import { normaliseRule, parseRule, printRule } from './normalise.js';
+import { MATCH_OPTIONS, type OptionArity } from './rule-grammar.js';
+import { tokenize } from './rule-text.js';
 
 /** Options for {@link IptablesTable.addRule} and {@link IptablesTable.removeRule}. */
 export interface RuleOptions {
@@ -28,6 +33,8 @@ export interface TableOwner {
   readonly prefix: string;
   /** The owner mark put in the comment of rules that live in chains the manager does not own. */
   readonly mark: string;
+  /** The lead of every owner mark (`tenantnet:`): comments given by callers may not start with it. */
+  readonly markLead: string;
 }
 
 /** A rule as the model keeps it. */
@@ -63,15 +70,27 @@ export class IptablesTable {
    * @param owner the manager's prefix and owner mark
    */
   constructor(
-    readonly family: Family,
+    readonly family: IpFamily,
     readonly name: TableName,
     private readonly owner: TableOwner,
   ) {}
 
-  /** The full name of `chain`: wrapped (`<prefix>-<chain>`) or as given. */
+  /**
+   * The full name of `chain`: wrapped (`tn-<prefix>-<chain>`) or as given. An unwrapped name may not
+   * start with `tn-`: those are the chains of tenantnet's managers.
+   *
+   * @throws {InvalidInputError} on a bad name
+   */
   chainName(chain: string, opts: ChainOptions = {}): string {
     checkChainName(chain, `${this.name} chain`);
-    return opts.wrap === false ? chain : wrapName(this.owner.prefix, chain);
+    if (opts.wrap !== false) return wrapName(this.owner.prefix, chain);
+    if (chain.startsWith(OWNED_LEAD)) {
+      throw new InvalidInputError(
+        `${this.name} chain "${chain}": names starting with "${OWNED_LEAD}" belong to tenantnet managers; add the chain wrapped`,
+        `${this.name} chain`,
+      );
+    }
+    return chain;
   }
 
   /**
@@ -135,35 +154,58 @@ export class IptablesTable {
 
   /**
    * The canonical text a rule gets in this table: `$name` expanded to the wrapped name (the chain
-   * must exist in the model), the comment (and, outside wrapped chains, the owner mark) placed
-   * before the target, then {@link normaliseRule}. Pure with respect to the kernel.
+   * must exist in the model), read as iptables reads it, the comment (and, outside wrapped chains,
+   * the owner mark) placed after the matches, then printed as iptables-save prints it. Pure with
+   * respect to the kernel.
    *
-   * @throws {InvalidInputError} on an unknown `$name`, a bad address or quoting
+   * @throws {InvalidInputError} on a control character in the rule, comment or tag; an unknown
+   *   `$name`; anything iptables would refuse (see normalise.ts); a comment over 255 bytes or one
+   *   that starts with the owner marks' lead
    */
   ruleText(chain: string, rule: string, opts: RuleOptions = {}): string {
     const full = this.chainName(chain, opts);
+    const text = lineText(rule, 'iptables rule');
+    const comment = opts.comment === undefined ? undefined : lineText(opts.comment, 'comment');
+    if (opts.tag !== undefined) lineText(opts.tag, 'tag');
     const wrapped = this.chains.get(full)?.wrapped ?? opts.wrap !== false;
-    const tokens = tokenize(rule).map((t) =>
+    const tokens = tokenize(text).map((t) =>
       t.replace(/\$([A-Za-z0-9_][A-Za-z0-9_-]*)/g, (_, name: string) => {
         const target = wrapName(this.owner.prefix, name);
         if (!this.chains.has(target)) {
           throw new InvalidInputError(
-            `${this.name} rule "${rule}": $${name} names no chain of this manager (add it with addChain first)`,
+            `${this.name} rule "${text}": $${name} names no chain of this manager (add it with addChain first)`,
+            'rule',
           );
         }
         return target;
       }),
     );
-    const comment = wrapped
-      ? opts.comment
-      : opts.comment
-        ? `${this.owner.mark} ${opts.comment}`
-        : this.owner.mark;
-    if (comment !== undefined) {
-      const at = tokens.findIndex((t) => t === '-j' || t === '-g' || t === '--jump' || t === '--goto');
-      tokens.splice(at < 0 ? tokens.length : at, 0, '-m', 'comment', '--comment', comment);
+    const parsed = parseRule(tokens, text);
+    for (const g of parsed.matches) {
+      for (const o of g.options) {
+        if (g.name === 'comment' && o.values.some((v) => v.startsWith(this.owner.markLead))) {
+          throw new InvalidInputError(
+            `${this.name} rule "${text}": comments starting with "${this.owner.markLead}" are owner marks`,
+            'rule',
+          );
+        }
+      }
     }
-    return normaliseRule(joinTokens(tokens), this.family);
+    if (comment?.startsWith(this.owner.markLead)) {
+      throw new InvalidInputError(
+        `comment: ${JSON.stringify(comment)} starts with "${this.owner.markLead}", the lead of owner marks`,
+        'comment',
+      );
+    }
+    const note = wrapped ? comment : comment ? `${this.owner.mark} ${comment}` : this.owner.mark;
+    if (note !== undefined) {
+      parsed.matches.push({
+        name: 'comment',
+        known: MATCH_OPTIONS.comment as OptionArity,
+        options: [{ name: '--comment', neg: false, values: [note] }],
+      });
+    }
+    return printRule(parsed, this.family, text);
   }
 
   /**
@@ -212,6 +254,7 @@ export class IptablesTable {
 
   /** Removes every rule carrying `tag`. */
   clearRulesByTag(tag: string): void {
+    lineText(tag, 'tag');
     for (const c of this.chains.values()) {
       for (let i = c.rules.length - 1; i >= 0; i--)
         if ((c.rules[i] as StoredRule).tag === tag) c.rules.splice(i, 1);

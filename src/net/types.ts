@@ -18,7 +18,7 @@ export type Mtu = number & { readonly __brand: 'Mtu' };
 export type TableId = (number | 'main' | 'local' | 'default') & { readonly __brand: 'TableId' };
 /** A link group number (1-4294967295; 0 is the kernel's `default` group and owns nothing). */
 export type LinkGroup = number & { readonly __brand: 'LinkGroup' };
-/** IP version: 4 or 6 (Neutron's ip_version). */
+/** An IP version: 4 or 6 (Neutron's `ip_version`). Layers map it to tool names themselves. */
 export type IpFamily = 4 | 6;
 
 const DEVICE = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -100,6 +100,16 @@ export function cidr(value: string, where = 'CIDR'): Cidr {
   const max = family === 4 ? 32 : 128;
   if (Number(m[2]) > max) fail(where, v, `has a prefix length above ${max}`);
   return `${m[1]!.toLowerCase()}/${Number(m[2])}` as Cidr;
+}
+
+/**
+ * Validates an IP family: the number 4 or 6.
+ *
+ * @throws {InvalidInputError} naming the value and `where`
+ */
+export function ipFamily(value: unknown, where = 'family'): IpFamily {
+  if (value !== 4 && value !== 6) fail(where, value, 'is not an IP family (4 or 6)');
+  return value;
 }
 
 /** 4 or 6: the family of an address or CIDR. */

@@ -86,15 +86,15 @@ test(
     const sb = sandbox(t);
     const [a, b] = await pair(sb, 42);
     const sets = new IpsetManager({ namespace: b, prefix: sb.prefix });
-    const name = sets.setName('peers', 'ipv4');
-    await sets.setMembers('peers', 'ipv4', ['10.250.99.1']);
+    const name = sets.setName('peers', 4);
+    await sets.setMembers('peers', 4, ['10.250.99.1']);
     const m = filterManager(sb, b);
     const f = m.table('filter');
     f.addRule('INPUT', `-p icmp -m set --match-set ${name} src -j ACCEPT`);
     f.addRule('INPUT', '-p icmp -j DROP');
     await m.apply();
     assert.equal(await sb.ping(a, '10.250.42.2'), false, 'not a member: dropped');
-    const add = await sets.setMembers('peers', 'ipv4', ['10.250.99.1', '10.250.42.1']);
+    const add = await sets.setMembers('peers', 4, ['10.250.99.1', '10.250.42.1']);
     assert.equal(add.method, 'incremental');
     assert.equal(await sb.ping(a, '10.250.42.2'), true, 'member: allowed');
     // 40 pings 50 ms apart while the set is rebuilt through a temporary set and a swap, twice.
@@ -105,19 +105,19 @@ test(
     });
     const bulk = Array.from({ length: 200 }, (_, i) => `10.251.${i >> 8}.${i & 255}`);
     await new Promise((r) => setTimeout(r, 300));
-    assert.equal((await sets.setMembers('peers', 'ipv4', [...bulk, '10.250.42.1'])).method, 'swap');
+    assert.equal((await sets.setMembers('peers', 4, [...bulk, '10.250.42.1'])).method, 'swap');
     assert.equal(
-      (await sets.setMembers('peers', 'ipv4', ['10.250.42.1', '0.0.0.0/0', ...bulk.slice(5)])).method,
+      (await sets.setMembers('peers', 4, ['10.250.42.1', '0.0.0.0/0', ...bulk.slice(5)])).method,
       'swap',
     );
     const p = await pinging;
     assert.match(p.stdout, /40 packets transmitted, 40 received/, p.stdout);
-    await assert.rejects(sets.destroy('peers', 'ipv4'), IpsetError);
-    await sets.setMembers('peers', 'ipv4', []);
+    await assert.rejects(sets.destroy('peers', 4), IpsetError);
+    await sets.setMembers('peers', 4, []);
     assert.equal(await sb.ping(a, '10.250.42.2'), false, 'removed: dropped');
     f.emptyChain('INPUT');
     await m.apply();
-    await sets.destroy('peers', 'ipv4');
+    await sets.destroy('peers', 4);
     assert.deepEqual(await sets.list(), []);
   },
 );
@@ -126,7 +126,7 @@ test('conntrack entries are removed by address and by zone', rootOnly, async (t)
   const sb = sandbox(t);
   const [a, b] = await pair(sb, 43);
   await echoServer(sb, b, 'UDP-RECVFROM:5001,fork');
-  const m = new IptablesManager({ namespace: b, prefix: sb.prefix, families: ['ipv4'], tables: ['raw'] });
+  const m = new IptablesManager({ namespace: b, prefix: sb.prefix, families: [4], tables: ['raw'] });
   m.table('raw').addRule('PREROUTING', '-i lo -j CT --zone 7');
   m.table('raw').addRule('PREROUTING', '-s 10.250.43.1 -j CT --zone 7');
   await m.apply();

@@ -5,25 +5,33 @@ import { IptablesRestoreError } from '../../src/iptables/errors.js';
 import { parseRestoreError } from '../../src/iptables/executor.js';
 import { forgetLearned } from '../../src/iptables/learn.js';
 import { IptablesManager } from '../../src/iptables/manager.js';
-import { FakeIptables } from './iptables-fake.js';
+import { FakeIptables } from '../fakes/iptables.js';
 
-function manager(fake: FakeIptables, prefix = 'tn', tables: ('filter' | 'nat')[] = ['filter']) {
-  return new IptablesManager({ namespace: 'ns1', prefix, families: ['ipv4'], tables, executor: fake });
+/** A restore input without the fast path's `-C` checks: the lines that change something. */
+function changes(text: string | undefined): string {
+  return (text ?? '')
+    .split('\n')
+    .filter((l) => !l.startsWith('-C '))
+    .join('\n');
+}
+
+function manager(fake: FakeIptables, prefix = 'p', tables: ('filter' | 'nat')[] = ['filter']) {
+  return new IptablesManager({ namespace: 'ns1', prefix, families: [4], tables, executor: fake });
 }
 
 test('the first apply bootstraps wrapped chains and jumps in one restore; the second sends nothing', async () => {
   const fake = new FakeIptables();
-  const m = manager(fake, 'tn', ['filter', 'nat']);
+  const m = manager(fake, 'p', ['filter', 'nat']);
   const first = await m.apply();
   assert.equal(first.restores, 1);
   assert.ok(first.operations > 10);
-  const text = first.sent.ipv4 ?? '';
+  const text = first.sent[4] ?? '';
   for (const line of [
-    ':tn-INPUT - [0:0]',
-    ':tenantnet-filter-top - [0:0]',
+    ':tn-p-INPUT - [0:0]',
+    '-N tenantnet-filter-top',
     '-A FORWARD -m comment --comment "tenantnet:shared" -j tenantnet-filter-top',
-    '-A tenantnet-filter-top -m comment --comment "tenantnet:tn" -j tn-local',
-    '-A tn-snat -j tn-float-snat',
+    '-A tenantnet-filter-top -m comment --comment "tenantnet:p" -j tn-p-local',
+    '-A tn-p-snat -j tn-p-float-snat',
     '-A POSTROUTING -m comment --comment "tenantnet:shared" -j tenantnet-postrouting-bottom',
   ]) {
     assert.ok(text.includes(`${line}\n`), `missing ${line} in\n${text}`);
@@ -40,10 +48,10 @@ test('$name expands to the wrapped chain; rules in built-in chains carry the own
   f.addChain('web');
   f.addRule('INPUT', '-p tcp --dport 80 -j $web');
   f.addRule('INPUT', '-j $web', { wrap: false, comment: 'why' });
-  assert.deepEqual(f.rules('INPUT'), ['-p tcp -m tcp --dport 80 -j tn-web']);
+  assert.deepEqual(f.rules('INPUT'), ['-p tcp -m tcp --dport 80 -j tn-p-web']);
   assert.deepEqual(f.rules('INPUT', { wrap: false }), [
-    '-m comment --comment "tenantnet:tn" -j tn-INPUT',
-    '-m comment --comment "tenantnet:tn why" -j tn-web',
+    '-m comment --comment "tenantnet:p" -j tn-p-INPUT',
+    '-m comment --comment "tenantnet:p why" -j tn-p-web',
   ]);
 });
 
@@ -75,12 +83,13 @@ test('one rule changed is one -D and one -I; removing a chain removes the jumps 
   f.addRule('a', '-s 10.0.0.3 -j ACCEPT', { top: true });
   const r = await m.apply();
   assert.equal(
-    r.sent.ipv4,
-    '*filter\n-D tn-a -s 10.0.0.1/32 -j ACCEPT\n-I tn-a 1 -s 10.0.0.3/32 -j ACCEPT\nCOMMIT\n',
+    changes(r.sent[4]),
+    '*filter\n-D tn-p-a -s 10.0.0.1/32 -j ACCEPT\n-I tn-p-a 1 -s 10.0.0.3/32 -j ACCEPT\nCOMMIT\n',
   );
+  assert.equal(r.operations, 2, 'the -C checks of the fast path change nothing and are not counted');
   assert.equal(f.removeChain('b'), true);
   const r2 = await m.apply();
-  assert.equal(r2.sent.ipv4, '*filter\n-D tn-a -j tn-b\n-F tn-b\n-X tn-b\nCOMMIT\n');
+  assert.equal(changes(r2.sent[4]), '*filter\n-D tn-p-a -j tn-p-b\n-F tn-p-b\n-X tn-p-b\nCOMMIT\n');
   assert.equal(fake.saves, saves, 'changes confined to owned chains are sent without reading first');
   assert.equal((await m.apply()).operations, 0);
   assert.equal(fake.saves, saves + 1, 'an unchanged apply reads, so drift is noticed');
@@ -118,22 +127,22 @@ test('foreign rules and chains keep their places across applies', async () => {
   const fake = new FakeIptables();
   fake.load(
     'ns1',
-    'ipv4',
+    4,
     '*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:mine - [0:0]\n-A INPUT -s 1.1.1.1/32 -j DROP\n-A INPUT -j mine\n-A mine -j ACCEPT\nCOMMIT\n',
   );
   const m = manager(fake);
   m.table('filter').addRule('INPUT', '-j DROP');
   await m.apply();
-  const input = () => fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('INPUT')?.rules;
+  const input = () => fake.states.get('ns1/4')?.get('filter')?.chains.get('INPUT')?.rules;
   assert.deepEqual(input(), [
-    '-m comment --comment "tenantnet:tn" -j tn-INPUT',
+    '-m comment --comment "tenantnet:p" -j tn-p-INPUT',
     '-s 1.1.1.1/32 -j DROP',
     '-j mine',
   ]);
   m.table('filter').removeRule('INPUT', '-j DROP');
   await m.apply();
   assert.deepEqual(input()?.slice(1), ['-s 1.1.1.1/32 -j DROP', '-j mine']);
-  assert.deepEqual(fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('mine')?.rules, ['-j ACCEPT']);
+  assert.deepEqual(fake.states.get('ns1/4')?.get('filter')?.chains.get('mine')?.rules, ['-j ACCEPT']);
 });
 
 test('several managers share the top chain without fighting over positions', async () => {
@@ -144,18 +153,18 @@ test('several managers share the top chain without fighting over positions', asy
   await b.apply();
   assert.equal((await a.apply()).operations, 0);
   assert.equal((await b.apply()).operations, 0);
-  const top = fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('tenantnet-filter-top')?.rules;
+  const top = fake.states.get('ns1/4')?.get('filter')?.chains.get('tenantnet-filter-top')?.rules;
   assert.equal(top?.length, 2);
-  const fwd = fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('FORWARD')?.rules ?? [];
+  const fwd = fake.states.get('ns1/4')?.get('filter')?.chains.get('FORWARD')?.rules ?? [];
   assert.equal(fwd.filter((x) => x.endsWith('-j tenantnet-filter-top')).length, 1);
   await a.teardown();
   assert.equal(
-    fake.states.get('ns1/ipv4')?.get('filter')?.chains.has('tenantnet-filter-top'),
+    fake.states.get('ns1/4')?.get('filter')?.chains.has('tenantnet-filter-top'),
     true,
     'b still uses it',
   );
   await b.teardown();
-  const chains = [...(fake.states.get('ns1/ipv4')?.get('filter')?.chains.keys() ?? [])];
+  const chains = [...(fake.states.get('ns1/4')?.get('filter')?.chains.keys() ?? [])];
   assert.deepEqual(chains, ['INPUT', 'FORWARD', 'OUTPUT']);
 });
 
@@ -182,10 +191,10 @@ test('a tampered chain is repaired, not learned', async () => {
   const m = manager(fake);
   m.table('filter').addRule('INPUT', '-j ACCEPT');
   await m.apply();
-  const chain = fake.states.get('ns1/ipv4')?.get('filter')?.chains.get('tn-INPUT');
+  const chain = fake.states.get('ns1/4')?.get('filter')?.chains.get('tn-p-INPUT');
   chain?.rules.splice(0, 1, '-j DROP');
   const r = await m.apply();
-  assert.equal(r.sent.ipv4, '*filter\n-D tn-INPUT 1\n-A tn-INPUT -j ACCEPT\nCOMMIT\n');
+  assert.equal(r.sent[4], '*filter\n-D tn-p-INPUT 1\n-A tn-p-INPUT -j ACCEPT\nCOMMIT\n');
 });
 
 test('a refused batch raises IptablesRestoreError quoting the line, and the model can be fixed', async () => {
@@ -195,9 +204,9 @@ test('a refused batch raises IptablesRestoreError quoting the line, and the mode
   m.table('filter').addRule('INPUT', '-m foo --bogus -j ACCEPT');
   await assert.rejects(m.apply(), (e: unknown) => {
     assert.ok(e instanceof IptablesRestoreError);
-    assert.equal(e.line, '-A tn-INPUT -m foo --bogus -j ACCEPT');
+    assert.equal(e.line, '-A tn-p-INPUT -m foo --bogus -j ACCEPT');
     assert.equal(e.lineNumber, 2);
-    assert.match(e.message, /line 2 "-A tn-INPUT -m foo --bogus -j ACCEPT"/);
+    assert.match(e.message, /line 2 "-A tn-p-INPUT -m foo --bogus -j ACCEPT"/);
     return true;
   });
   m.table('filter').removeRule('INPUT', '-m foo --bogus -j ACCEPT');
@@ -206,16 +215,16 @@ test('a refused batch raises IptablesRestoreError quoting the line, and the mode
 
 test('a batch refused in its second table says the first table was committed, and the next apply repairs', async () => {
   const fake = new FakeIptables();
-  const m = manager(fake, 'tn', ['filter', 'nat']);
+  const m = manager(fake, 'p', ['filter', 'nat']);
   await m.apply();
-  const batch = '*filter\n-A tn-INPUT -j ACCEPT\nCOMMIT\n*nat\n-A tn-OUTPUT --bogus\nCOMMIT\n';
-  await assert.rejects(fake.restore('ns1', 'ipv4', batch), (e: unknown) => {
+  const batch = '*filter\n-A tn-p-INPUT -j ACCEPT\nCOMMIT\n*nat\n-A tn-p-OUTPUT --bogus\nCOMMIT\n';
+  await assert.rejects(fake.restore('ns1', 4, batch), (e: unknown) => {
     assert.ok(e instanceof IptablesRestoreError);
     assert.deepEqual(e.committed, ['filter']);
     assert.match(e.message, /nothing from its nat block was applied; the blocks of filter before it were/);
     return true;
   });
-  await fake.restore('ns1', 'ipv4', '*filter\n-D tn-INPUT -j ACCEPT\nCOMMIT\n');
+  await fake.restore('ns1', 4, '*filter\n-D tn-p-INPUT -j ACCEPT\nCOMMIT\n');
   m.table('filter').addRule('INPUT', '-s 10.0.0.7 -j ACCEPT');
   m.table('nat').addRule('POSTROUTING', '-m foo --bogus -j ACCEPT');
   // The fast batch commits filter and fails in nat; the full diff then sends nat alone and fails.
@@ -225,7 +234,7 @@ test('a batch refused in its second table says the first table was committed, an
     assert.doesNotMatch(e.input, /\*filter/);
     return true;
   });
-  assert.match(await fake.save('ns1', 'ipv4'), /-A tn-INPUT -s 10\.0\.0\.7\/32 -j ACCEPT/);
+  assert.match(await fake.save('ns1', 4), /-A tn-p-INPUT -s 10\.0\.0\.7\/32 -j ACCEPT/);
   m.table('nat').removeRule('POSTROUTING', '-m foo --bogus -j ACCEPT');
   assert.equal((await m.apply()).operations, 0, 'the committed filter block is read back, not sent again');
 });
@@ -234,7 +243,7 @@ test('a batch committed only in part teaches no canonical form: the model can go
   forgetLearned();
   t.after(forgetLearned); // the learned forms are process-wide: a wrong one would mislead later tests
   const fake = new FakeIptables();
-  const m = manager(fake, 'tn', ['filter', 'nat']);
+  const m = manager(fake, 'p', ['filter', 'nat']);
   const f = m.table('filter');
   f.addChain('a');
   f.addRule('a', '-s 10.0.0.1 -j ACCEPT');
@@ -248,7 +257,7 @@ test('a batch committed only in part teaches no canonical form: the model can go
   f.removeRule('a', '-s 10.0.0.2 -j ACCEPT');
   f.addRule('a', '-s 10.0.0.1 -j ACCEPT');
   await m.apply();
-  assert.match(await fake.save('ns1', 'ipv4'), /-A tn-a -s 10\.0\.0\.1\/32 -j ACCEPT/);
+  assert.match(await fake.save('ns1', 4), /-A tn-p-a -s 10\.0\.0\.1\/32 -j ACCEPT/);
   assert.equal((await m.apply({ verify: true })).operations, 0);
 });
 
@@ -270,8 +279,8 @@ test('a fast batch that fails otherwise (a timeout after the commit) is not sent
   f.addRule('a', '-s 10.0.0.1 -j ACCEPT');
   await assert.rejects(m.apply(), /timed out/);
   await m.apply();
-  const kernel = await fake.save('ns1', 'ipv4');
-  assert.equal(kernel.match(/-A tn-a -s 10\.0\.0\.1\/32 -j ACCEPT/g)?.length, 1, kernel);
+  const kernel = await fake.save('ns1', 4);
+  assert.equal(kernel.match(/-A tn-p-a -s 10\.0\.0\.1\/32 -j ACCEPT/g)?.length, 1, kernel);
 });
 
 test('parseRestoreError reads the three ways iptables-restore names a line', () => {
@@ -302,17 +311,17 @@ test('parseRestoreError reads the three ways iptables-restore names a line', () 
 test('bad prefixes and shared names are refused', () => {
   const fake = new FakeIptables();
   assert.throws(() => manager(fake, 'a-b'), InvalidInputError);
-  assert.throws(() => manager(fake, 'x'.repeat(17)), InvalidInputError);
+  assert.throws(() => manager(fake, 'x'.repeat(14)), InvalidInputError);
   assert.throws(() => new IptablesManager({ prefix: 'ok', shared: 'Too-Long-Name' }), InvalidInputError);
-  const m = manager(fake, 'p'.repeat(16));
-  assert.equal(m.table('filter').addChain('a-rather-long-chain-name'), `${'p'.repeat(16)}-a-rather-lo`);
+  const m = manager(fake, 'p'.repeat(13));
+  assert.equal(m.table('filter').addChain('a-rather-long-chain-name'), `tn-${'p'.repeat(13)}-a-rather-lo`);
   assert.throws(() => m.table('filter').addChain('a-rather-long-other-name'), /already taken/);
 });
 
 test('plan shows what apply would send without running it', () => {
   const m = manager(new FakeIptables());
-  const text = m.plan('ipv4', '');
-  assert.match(text, /^\*filter\n:tenantnet-filter-top - \[0:0\]\n/);
+  const text = m.plan(4, '');
+  assert.match(text, /^\*filter\n-N tenantnet-filter-top\n:tn-p-INPUT - \[0:0\]\n/);
 });
 
 test('an edit made while a restore runs is sent by the next apply, not believed already sent', async () => {
@@ -333,10 +342,10 @@ test('an edit made while a restore runs is sent by the next apply, not believed 
     };
     f.addRule('b', '-j DROP');
     const first = await m.apply();
-    assert.doesNotMatch(first.sent.ipv4 ?? '', /10\.0\.0\.1/);
+    assert.doesNotMatch(first.sent[4] ?? '', /10\.0\.0\.1/);
     f.addRule('b', '-j LOG');
     await m.apply();
-    const kernel = await fake.save('ns1', 'ipv4');
-    assert.match(kernel, /-A tn-a -s 10\.0\.0\.1\/32 -j ACCEPT/, `fast path first: ${fastFirst}`);
+    const kernel = await fake.save('ns1', 4);
+    assert.match(kernel, /-A tn-p-a -s 10\.0\.0\.1\/32 -j ACCEPT/, `fast path first: ${fastFirst}`);
   }
 });

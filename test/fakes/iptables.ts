@@ -1,36 +1,46 @@
+// A stateful fake of iptables-save/iptables-restore for unit tests (and, later, tenantnet/testing).
 import { IptablesRestoreError } from '../../src/iptables/errors.js';
 import type { IptablesExecutor } from '../../src/iptables/executor.js';
-import { BUILTIN_CHAINS, type Family, type TableName } from '../../src/iptables/names.js';
+import type { Release } from '../../src/iptables/lock.js';
+import { BUILTIN_CHAINS, type TableName } from '../../src/iptables/names.js';
 import { parseSave, type SavedState, type SavedTable } from '../../src/iptables/save-parser.js';
+import type { IpFamily } from '../../src/net/types.js';
 
 /**
  * A fake iptables for unit tests: keeps tables in memory, prints them like iptables-save and
  * applies `iptables-restore --noflush` input one table block at a time (each `COMMIT` is atomic, as
  * with the nf_tables backend, and blocks before a failing one stay applied), with the checks the real one makes
- * (unknown chain, deleting a busy or non-empty chain, bad rule number). `printAs` rewrites a rule
- * the way a real iptables might print it differently from how it was given.
+ * (unknown chain, `-N` of an existing chain, `-C` of a missing rule, deleting a busy or non-empty
+ * chain, bad rule number). `printAs` rewrites a rule the way a real iptables might print it
+ * differently from how it was given. `lock` holds nothing (one process) but counts.
  */
 export class FakeIptables implements IptablesExecutor {
   readonly states = new Map<string, SavedState>();
   readonly restores: string[] = [];
   saves = 0;
+  locks = 0;
   printAs: (rule: string) => string = (r) => r;
 
-  private key(ns: string | null, family: Family) {
+  async lock(_ns: string | null): Promise<Release> {
+    this.locks++;
+    return () => {};
+  }
+
+  private key(ns: string | null, family: IpFamily) {
     return `${ns ?? ''}/${family}`;
   }
 
-  async save(ns: string | null, family: Family): Promise<string> {
+  async save(ns: string | null, family: IpFamily): Promise<string> {
     this.saves++;
     return print(this.states.get(this.key(ns, family)) ?? new Map());
   }
 
   /** Seeds state from iptables-save text. */
-  load(ns: string | null, family: Family, text: string): void {
+  load(ns: string | null, family: IpFamily, text: string): void {
     this.states.set(this.key(ns, family), parseSave(text));
   }
 
-  async restore(ns: string | null, family: Family, input: string): Promise<void> {
+  async restore(ns: string | null, family: IpFamily, input: string): Promise<void> {
     this.restores.push(input);
     let state = parseSave(print(this.states.get(this.key(ns, family)) ?? new Map()));
     const lines = input.split('\n');
@@ -63,8 +73,19 @@ export class FakeIptables implements IptablesExecutor {
         t.chains.set(name, { name, policy: null, rules: [] });
         continue;
       }
+      if (w[0] === '-N') {
+        if (t.chains.has(w[1] as string)) fail(n, 'Chain already exists.');
+        t.chains.set(w[1] as string, { name: w[1] as string, policy: null, rules: [] });
+        continue;
+      }
       const chain = t.chains.get(w[1] as string);
       if (!chain) return fail(n, 'No chain/target/match by that name.');
+      if (w[0] === '-C') {
+        if (!chain.rules.includes(this.printAs(w.slice(2).join(' ')))) {
+          fail(n, 'Bad rule (does a matching rule exist in that chain?).');
+        }
+        continue;
+      }
       const target = w[w.indexOf('-j') + 1];
       if (w.includes('-j') && target && /[a-z]/.test(target) && !t.chains.has(target)) {
         fail(n, `Chain '${target}' does not exist`);
