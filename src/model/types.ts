@@ -219,13 +219,20 @@ export interface RouterGateway {
   readonly snat: boolean;
 }
 
-/** A router's interface on an internal subnet. */
+/**
+ * A router's interface on an internal network: one port, on the network's first subnet of each family
+ * (or the one subnet given).
+ */
 export interface RouterInterface {
   readonly network: ResourceName;
-  readonly subnet: ResourceName;
+  /** The subnets the port is on, in the network's order (one per family at most). */
+  readonly subnets: readonly ResourceName[];
   readonly port: Port;
-  /** The router's address on the subnet with its prefix length (the subnet's gateway by default). */
-  readonly cidr: Cidr;
+  /**
+   * The router's addresses with their subnets' prefix lengths (each subnet's gateway by default), in
+   * the order of `subnets`: what goes on the `qr-` device.
+   */
+  readonly cidrs: readonly Cidr[];
 }
 
 /** A floating IP, resolved to the router that serves it. */

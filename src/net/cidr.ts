@@ -225,10 +225,14 @@ function hostBounds(cidr: Cidr): { family: IpFamily; first: bigint; last: bigint
   const top = net + (1n << BigInt(BITS[n.family] - n.prefixLength)) - 1n;
   if (n.family === 4) {
     // /31: both addresses are hosts (RFC 3021); /32: the one address.
-    return n.prefixLength >= 31 ? { family: 4, first: net, last: top } : { family: 4, first: net + 1n, last: top - 1n };
+    return n.prefixLength >= 31
+      ? { family: 4, first: net, last: top }
+      : { family: 4, first: net + 1n, last: top - 1n };
   }
   // IPv6 has no broadcast; the network address is the subnet-router anycast address, no host's.
-  return n.prefixLength === 128 ? { family: 6, first: net, last: net } : { family: 6, first: net + 1n, last: top };
+  return n.prefixLength === 128
+    ? { family: 6, first: net, last: net }
+    : { family: 6, first: net + 1n, last: top };
 }
 
 /**
