@@ -138,6 +138,7 @@ function parseSubnet(p: Problems, obj: Raw, path: Path): Omit<SubnetDraft, 'name
         [...path, 'ipv6Mode'],
         `${ipv6Mode} addresses are EUI-64, which needs a /64 subnet; ${cidr} is not one (use dhcpv6-stateful)`,
       );
+      return undefined;
     }
   }
   return {
