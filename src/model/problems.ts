@@ -52,13 +52,40 @@ export class Problems {
   }
 
   /**
-   * Throws a ModelError listing every problem found (in the order found) when there is any.
+   * Throws a ModelError listing every problem found, in the order of the input (sections in the order
+   * a topology file lists them, then list items by index), when there is any.
    *
    * @throws {ModelError}
    */
   throwIfAny(): void {
-    if (this.list.length > 0) throw new ModelError(this.list);
+    if (this.list.length > 0) throw new ModelError(inInputOrder(this.list));
   }
+}
+
+/** The order of a topology file's sections. */
+const SECTIONS = [
+  'name',
+  'backend',
+  'defaults',
+  'networks',
+  'routers',
+  'securityGroups',
+  'instances',
+  'floatingIps',
+];
+
+/** Where a problem sorts: its section in file order, then the list item (fields keep the order found). */
+function rank(path: Path): [number, number] {
+  const section = SECTIONS.indexOf(String(path[0]));
+  return [section < 0 ? -1 : section, typeof path[1] === 'number' ? path[1] : -1];
+}
+
+/** The problems sorted by where they are in the input (stable: ties keep the order found). */
+export function inInputOrder(problems: readonly ModelProblem[]): ModelProblem[] {
+  return [...problems].sort((a, b) => {
+    const [x, y] = [rank(a.path), rank(b.path)];
+    return x[0] - y[0] || x[1] - y[1];
+  });
 }
 
 /** The object at `path`, or undefined (with a problem) when the value is not a plain object. */

@@ -302,7 +302,7 @@ function resolveInstance(p: Problems, d: Drafts, i: InstanceDraft): InstancePlan
       : want(network, s, s.auto ? 'eui64' : 'pool', null, holder),
   );
   const primary = network.subnets.find((s) => subnets.includes(s))!;
-  let address = i.address ?? (primary.dhcp ? 'dhcp' : 'static');
+  let address = i.address ?? (primary.dhcp && !primary.auto ? 'dhcp' : 'static');
   if (i.address === 'dhcp' && !primary.dhcp) {
     p.add([...i.path, 'address'], `subnet ${primary.cidr} has DHCP off; use address: static or turn dhcp on`);
     address = 'static';

@@ -1,8 +1,15 @@
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { test } from 'node:test';
-import { buildModel, canonicalModelJson, type Model, type TopologyInput } from '../../src/model/index.js';
+import {
+  buildModel,
+  canonicalModelJson,
+  type Model,
+  subnetName,
+  type TopologyInput,
+} from '../../src/model/index.js';
 import { eui64Address, isHostOf } from '../../src/net/cidr.js';
+import type { ResourceName } from '../../src/net/ownership.js';
 import { resourceId } from '../../src/net/ownership.js';
 import type { Cidr, Mac } from '../../src/net/types.js';
 import { demoTopology } from './model-fixtures.js';
@@ -241,6 +248,8 @@ test('SLAAC subnets: instances and the DHCP port take the EUI-64 address of thei
   const dhcp = network(m, 'v6').dhcpPort!;
   assert.equal(dhcp.fixedIps[0]!.address, eui64Address('fd00:6::/64' as Cidr, dhcp.mac as Mac));
   assert.equal(network(m, 'v6').subnets[0]!.ipv6Mode, 'slaac');
+  // SLAAC addresses are not leased: the instance's address defaults to static
+  assert.equal(instance(m, 'six').address, 'static');
 });
 
 test('allowed address pairs: canonical prefixes, the port MAC by default', () => {
@@ -339,4 +348,16 @@ test('the model is pure: src/model imports only net/, errors and node:crypto (no
       );
     }
   }
+});
+
+test('subnet names follow the CIDR, stay within 64 characters and never collide', () => {
+  const n = (s: string) => s as ResourceName;
+  const c = (s: string) => s as Cidr;
+  assert.equal(subnetName(n('web'), c('10.10.1.0/24')), 'web_10-10-1-0-24');
+  assert.equal(subnetName(n('web'), c('fd00:1::/64')), 'web_fd00-1---64');
+  // the embedded-IPv4 spelling is written in hex, so ::1.2.3.4 and ::1:2:3:4 differ
+  assert.notEqual(subnetName(n('w'), c('::1.2.3.4/128')), subnetName(n('w'), c('::1:2:3:4/128')));
+  const long = subnetName(n('n'.repeat(32)), c('fd00:1:2:3:4:5:6:7/128'));
+  assert.ok(long.length <= 64 && long.startsWith(`${'n'.repeat(32)}_`), long);
+  assert.notEqual(long, subnetName(n('n'.repeat(32)), c('fd00:1:2:3:4:5:6:8/128')));
 });

@@ -22,7 +22,7 @@ test('the demo topology is valid', () => {
   assert.equal(buildModel(demoTopology()).topology, 'demo');
 });
 
-test('a ModelError lists every problem at once, each with its path, and is an InvalidInputError', () => {
+test('a ModelError lists every problem at once, in input order, each with its path; it is an InvalidInputError', () => {
   const t = edit((t) => {
     t.name = 'Demo';
     net(t, 0).cidr = '10.10.1.5/24';
@@ -37,15 +37,17 @@ test('a ModelError lists every problem at once, each with its path, and is an In
     error = e;
   }
   assert.ok(error instanceof ModelError && error instanceof InvalidInputError);
-  const paths = error.problems.map((p) => JSON.stringify(p.path)).sort();
-  const want = [
-    ['name'],
-    ['networks', 0, 'cidr'],
-    ['securityGroups', 0, 'rules', 0, 'port'],
-    ['instances', 0, 'mac'],
-    ['routers', 0, 'gateway', 'network'],
-  ];
-  assert.deepEqual(paths, want.map((p) => JSON.stringify(p)).sort());
+  // every problem, in the order of the input: sections as a file lists them, then by item
+  assert.deepEqual(
+    error.problems.map((p) => p.path),
+    [
+      ['name'],
+      ['networks', 0, 'cidr'],
+      ['routers', 0, 'gateway', 'network'],
+      ['securityGroups', 0, 'rules', 0, 'port'],
+      ['instances', 0, 'mac'],
+    ],
+  );
   assert.match(error.message, /^5 problems in the topology, the first: /);
   assert.equal(error.where, error.problems[0]!.path.join('.'));
 });
