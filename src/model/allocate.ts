@@ -248,6 +248,27 @@ export function allocateVnis(
   return out;
 }
 
+/** A want of a holder on a subnet (see {@link Want}). */
+export function want(
+  network: NetworkDraft,
+  subnet: SubnetDraft,
+  how: WantHow,
+  address: Want['address'],
+  holder: { path: Path; label: string; mark: string; name: string; mayTakeGateway: boolean },
+): Want {
+  return {
+    network,
+    subnet,
+    how,
+    address,
+    path: holder.path,
+    label: holder.label,
+    mark: holder.mark,
+    holder: holder.name,
+    mayTakeGateway: holder.mayTakeGateway,
+  };
+}
+
 /** The label of a holder for messages: `instance web1 (instances[0])`. */
 export function label(what: string, path: Path): string {
   return `${what} (${pathText(path)})`;

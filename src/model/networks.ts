@@ -229,6 +229,17 @@ function parseNetwork(p: Problems, raw: unknown, path: Path): NetworkDraft | und
   };
 }
 
+/** The first subnet of each family, in the network's subnet order. */
+export function firstPerFamily(network: NetworkDraft): SubnetDraft[] {
+  const seen = new Set<IpFamily>();
+  return network.subnets.filter((s) => !seen.has(s.family) && seen.add(s.family));
+}
+
+/** The network's CIDRs for messages: `10.0.0.0/24, fd00::/64`. */
+export function cidrList(network: NetworkDraft): string {
+  return network.subnets.map((s) => s.cidr).join(', ');
+}
+
 /**
  * Checks the networks of a topology input: names (unique), subnets (canonical CIDR, gateway on the
  * subnet, name servers of the subnet's family, IPv6 modes, no overlap inside one network), MTU

@@ -1,37 +1,16 @@
-// References between the resources of a topology and what must fit together across them: router
-// gateways on external networks, interfaces on subnets that do not overlap on one router, next hops
-// on the router's subnets, instances on existing networks and groups, floating IPs served by exactly
-// one router. The output is the plan of every port and address to allocate. After Neutron's
-// l3_db.py (_check_for_dup_router_subnets, _validate_routes_nexthop, _get_router_for_floatingip)
-// and db_base_plugin_v2.py (_check_subnet_ip, fixed IP validation).
-import { containsAddress, overlaps } from '../net/cidr.js';
+// References between the resources of a topology and what must fit together across them: routers
+// (`router-plan.ts`), instances on existing networks and groups, floating IPs served by exactly one
+// router, DHCP ports. The output is the plan of every port and address to allocate. After Neutron's
+// db_base_plugin_v2.py (_check_subnet_ip, fixed IP validation) and l3_db.py (_get_router_for_floatingip).
+import { containsAddress } from '../net/cidr.js';
 import type { ResourceName, TopologyName } from '../net/ownership.js';
-import type { IpFamily } from '../net/types.js';
-import { label, type PortPlan, type Want, type WantHow } from './allocate.js';
+import { label, type PortPlan, type Want, want } from './allocate.js';
 import type { FloatingIpDraft, InstanceDraft } from './instances.js';
-import { dhcpPortName, gatewayPortName, instancePortName, interfacePortName, MAX_NAME } from './names.js';
-import type { NetworkDraft, SubnetDraft } from './networks.js';
+import { dhcpPortName, instancePortName } from './names.js';
+import { cidrList, firstPerFamily, type NetworkDraft } from './networks.js';
 import { type Path, type Problems, pathText, show } from './problems.js';
+import { type RouterPlan, resolveRouter } from './router-plan.js';
 import type { RouterDraft } from './routers.js';
-
-/** A router interface, resolved: its network, the subnets it is on, its port. */
-export interface InterfacePlan {
-  readonly network: NetworkDraft;
-  readonly port: PortPlan;
-}
-
-/** A router, resolved. */
-export interface RouterPlan {
-  readonly draft: RouterDraft;
-  /** The router has a gateway in the input that could not be resolved (a problem is reported). */
-  readonly gatewayFailed: boolean;
-  readonly gateway: {
-    readonly network: NetworkDraft;
-    readonly port: PortPlan;
-    readonly snat: boolean;
-  } | null;
-  readonly interfaces: readonly InterfacePlan[];
-}
 
 /** An instance, resolved. */
 export interface InstancePlan {
@@ -73,196 +52,6 @@ export interface Drafts {
   readonly floatingIps: readonly FloatingIpDraft[];
 }
 
-/** The first subnet of each family, in the network's subnet order. */
-function firstPerFamily(network: NetworkDraft): SubnetDraft[] {
-  const seen = new Set<IpFamily>();
-  return network.subnets.filter((s) => !seen.has(s.family) && seen.add(s.family));
-}
-
-function cidrs(network: NetworkDraft): string {
-  return network.subnets.map((s) => s.cidr).join(', ');
-}
-
-function want(
-  network: NetworkDraft,
-  subnet: SubnetDraft,
-  how: WantHow,
-  address: Want['address'],
-  holder: { path: Path; label: string; mark: string; name: string; mayTakeGateway: boolean },
-): Want {
-  return {
-    network,
-    subnet,
-    how,
-    address,
-    path: holder.path,
-    label: holder.label,
-    mark: holder.mark,
-    holder: holder.name,
-    mayTakeGateway: holder.mayTakeGateway,
-  };
-}
-
-function resolveRouter(p: Problems, d: Drafts, r: RouterDraft): RouterPlan {
-  const mark = (port: string) => `${d.topology}.port.${port}`;
-  const attached: { subnet: SubnetDraft; network: NetworkDraft; path: Path }[] = [];
-
-  let gateway: RouterPlan['gateway'] = null;
-  if (r.gateway) {
-    const g = r.gateway;
-    const network = d.networks.get(g.network);
-    if (!network) p.add([...g.path, 'network'], `there is no network ${show(g.network)}`);
-    else if (!network.external) {
-      p.add(
-        [...g.path, 'network'],
-        `network ${network.name} is not external; a router's gateway network needs external: true`,
-      );
-    } else if (!network.complete) {
-      // its subnets' problems are reported already
-    } else {
-      const path = g.ip ? [...g.path, 'ip'] : g.path;
-      const subnet = g.ip ? network.subnets.find((s) => containsAddress(s.cidr, g.ip!)) : network.subnets[0];
-      const name = gatewayPortName(r.name);
-      const holder = {
-        path,
-        label: label(`router ${r.name}'s gateway`, g.path),
-        mark: mark(name),
-        name,
-        mayTakeGateway: false,
-      };
-      if (!subnet) {
-        p.add(path, `${g.ip} is not in a subnet of network ${network.name} (${cidrs(network)})`);
-      } else if (g.ip && subnet.auto) {
-        p.add(path, `${subnet.cidr} addresses come from SLAAC (EUI-64 of the MAC); leave ip out`);
-      } else {
-        const how: WantHow = g.ip ? 'explicit' : subnet.auto ? 'eui64' : 'pool';
-        const port: PortPlan = {
-          name,
-          mark: mark(name),
-          network,
-          deviceOwner: 'router_gateway',
-          mac: null,
-          macPath: g.path,
-          label: holder.label,
-          wants: [want(network, subnet, how, g.ip, holder)],
-        };
-        gateway = { network, port, snat: g.snat };
-        attached.push({ subnet, network, path: g.path });
-      }
-    }
-  }
-
-  const interfaces: InterfacePlan[] = [];
-  const seen = new Map<ResourceName, Path>();
-  for (const i of r.interfaces) {
-    const network = d.networks.get(i.network);
-    const npath = i.networkPath;
-    if (!network) {
-      p.add(npath, `there is no network ${show(i.network)}`);
-      continue;
-    }
-    if (network.external) {
-      p.add(npath, `network ${network.name} is external: make it the router's gateway, not an interface`);
-      continue;
-    }
-    const twice = seen.get(network.name);
-    if (twice) {
-      p.add(npath, `router ${r.name} is already attached to network ${network.name} (${pathText(twice)})`);
-      continue;
-    }
-    seen.set(network.name, i.path);
-    if (!network.complete) continue;
-    const name = interfacePortName(r.name, network.name);
-    if (!name) {
-      p.add(
-        npath,
-        `the port name qr_${r.name}_${network.name} would pass ${MAX_NAME} characters; shorten the router's or the network's name`,
-      );
-      continue;
-    }
-    let subnets: SubnetDraft[];
-    if (i.subnet) {
-      const s = network.subnets.find((x) => x.cidr === i.subnet);
-      if (!s) {
-        p.add(
-          [...i.path, 'subnet'],
-          `network ${network.name} has no subnet ${i.subnet} (it has ${cidrs(network)})`,
-        );
-        continue;
-      }
-      subnets = [s];
-    } else if (i.ip) {
-      const s = network.subnets.find((x) => containsAddress(x.cidr, i.ip!));
-      if (!s) {
-        p.add([...i.path, 'ip'], `${i.ip} is not in a subnet of network ${network.name} (${cidrs(network)})`);
-        continue;
-      }
-      subnets = [s];
-    } else subnets = firstPerFamily(network);
-
-    const holder = {
-      path: i.ip ? [...i.path, 'ip'] : i.path,
-      label: label(`router ${r.name}`, i.path),
-      mark: mark(name),
-      name,
-      mayTakeGateway: true,
-    };
-    const wants: Want[] = [];
-    for (const s of subnets) {
-      if (i.ip && !containsAddress(s.cidr, i.ip)) {
-        p.add([...i.path, 'ip'], `${i.ip} is not in ${s.cidr}`);
-      } else if (i.ip) {
-        wants.push(want(network, s, i.ip === s.gateway ? 'router' : 'explicit', i.ip, holder));
-      } else if (s.gateway) {
-        wants.push(want(network, s, 'router', s.gateway, holder));
-      } else {
-        p.add(
-          i.path,
-          `subnet ${s.cidr} of network ${network.name} has no gateway; give the router's address: { network: ${network.name}, subnet: ${s.cidr}, ip: … }`,
-        );
-      }
-      // One router cannot route to two subnets that share addresses.
-      const clash = attached.find((a) => overlaps(a.subnet.cidr, s.cidr));
-      if (clash) {
-        p.add(
-          i.path,
-          `${s.cidr} (network ${network.name}) overlaps ${clash.subnet.cidr} (network ${clash.network.name}, ${pathText(clash.path)}) on router ${r.name}`,
-        );
-      } else attached.push({ subnet: s, network, path: i.path });
-    }
-    const port: PortPlan = {
-      name,
-      mark: mark(name),
-      network,
-      deviceOwner: 'router_interface',
-      mac: null,
-      macPath: i.path,
-      label: holder.label,
-      wants,
-    };
-    interfaces.push({ network, port });
-  }
-
-  const own = new Set(
-    [...interfaces.flatMap((i) => i.port.wants), ...(gateway?.port.wants ?? [])].flatMap((w) =>
-      w.address ? [w.address as string] : [],
-    ),
-  );
-  for (const route of r.routes) {
-    const on = attached.find((a) => containsAddress(a.subnet.cidr, route.nexthop));
-    if (!on) {
-      const list = attached.map((a) => a.subnet.cidr).join(', ') || 'none';
-      p.add(
-        [...route.path, 'nexthop'],
-        `next hop ${route.nexthop} is not on a subnet router ${r.name} is attached to (${list})`,
-      );
-    } else if (own.has(route.nexthop)) {
-      p.add([...route.path, 'nexthop'], `next hop ${route.nexthop} is router ${r.name}'s own address`);
-    }
-  }
-  return { draft: r, gatewayFailed: r.gateway !== null && gateway === null, gateway, interfaces };
-}
-
 function resolveInstance(p: Problems, d: Drafts, i: InstanceDraft): InstancePlan | undefined {
   for (const g of i.securityGroups) {
     if (!d.groups.has(g.name)) p.add(g.path, `there is no security group ${show(g.name)}`);
@@ -286,7 +75,10 @@ function resolveInstance(p: Problems, d: Drafts, i: InstanceDraft): InstancePlan
   if (i.ip) {
     const s = network.subnets.find((x) => containsAddress(x.cidr, i.ip!));
     if (!s) {
-      p.add([...i.path, 'ip'], `${i.ip} is not in a subnet of network ${network.name} (${cidrs(network)})`);
+      p.add(
+        [...i.path, 'ip'],
+        `${i.ip} is not in a subnet of network ${network.name} (${cidrList(network)})`,
+      );
       return undefined;
     }
     if (s.auto) {
@@ -367,7 +159,7 @@ function resolveFloatingIp(
     p.add(
       path,
       f.address
-        ? `${f.address} is not in an IPv4 subnet of network ${external.name} (${cidrs(external)}), router ${router.draft.name}'s gateway network`
+        ? `${f.address} is not in an IPv4 subnet of network ${external.name} (${cidrList(external)}), router ${router.draft.name}'s gateway network`
         : `network ${external.name} has no IPv4 subnet to take a floating IP from`,
     );
     return undefined;
@@ -393,7 +185,7 @@ function resolveFloatingIp(
  * header). Records every problem; returns the plan of every port and address to allocate.
  */
 export function resolveTopology(p: Problems, d: Drafts): Resolution {
-  const routers = [...d.routers.values()].map((r) => resolveRouter(p, d, r));
+  const routers = [...d.routers.values()].map((r) => resolveRouter(p, d.topology, d.networks, r));
 
   const instances = new Map<ResourceName, InstancePlan>();
   for (const i of d.instances.values()) {

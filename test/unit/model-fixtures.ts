@@ -87,3 +87,22 @@ export function expectProblem(
   );
   return hit;
 }
+
+/** The demo topology's type: every field writable. */
+export type Topo = ReturnType<typeof demoTopology>;
+/** The demo topology with an edit applied. */
+export function edit(fn: (t: Topo) => void): Topo {
+  const t = demoTopology();
+  fn(t);
+  return t;
+}
+/** Network i of a topology, writable. */
+export const net = (t: Topo, i: number) =>
+  t.networks![i]! as Mutable<NonNullable<TopologyInput['networks']>[number]>;
+/** Instance i, as a loose record (tests put wrong types in). */
+export const inst = (t: Topo, i: number) => t.instances![i]! as Record<string, unknown>;
+/** The first router. */
+export const router = (t: Topo) =>
+  t.routers![0]! as Record<string, unknown> & Mutable<NonNullable<TopologyInput['routers']>[number]>;
+/** Rule k of the first security group, as a loose record. */
+export const rule = (t: Topo, k: number) => t.securityGroups![0]!.rules![k]! as Record<string, unknown>;
