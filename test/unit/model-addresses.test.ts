@@ -1,4 +1,6 @@
+import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { buildModel } from '../../src/model/index.js';
 import { edit, expectProblem, inst, net, router } from './model-fixtures.js';
 
 // --- addresses -----------------------------------------------------------------------------------
@@ -173,6 +175,14 @@ test('floating IPs: need a router with a gateway on the instance subnet, an addr
 });
 
 test('floating IPs: one per instance, addresses not used twice on the external network', () => {
+  // the DHCP port's address is allocated, never explicit: an explicit floating IP on .2 moves it to .3
+  const m = buildModel(
+    edit((t) => {
+      t.floatingIps![0]!.address = '172.24.4.2';
+    }),
+  );
+  assert.equal(m.networks.find((n) => n.name === 'public')!.dhcpPort!.fixedIps[0]!.address, '172.24.4.3');
+  assert.equal(m.routers[0]!.floatingIps[0]!.address, '172.24.4.2');
   expectProblem(
     edit((t) => {
       t.floatingIps!.push({ instance: 'web1' });
