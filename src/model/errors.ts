@@ -8,7 +8,7 @@ import type { ModelProblem } from './types.js';
  * can print `FILE:LINE:COL: message` for each. Thrown before anything runs.
  */
 export class ModelError extends InvalidInputError {
-  /** @param problems every problem found, in input order */
+  /** @param problems every problem found, in input order (see `inInputOrder`) */
   constructor(readonly problems: readonly ModelProblem[]) {
     const first = problems[0];
     const at = (p: ModelProblem) => (p.path.length ? `${p.path.join('.')}: ` : '');

@@ -37,7 +37,7 @@ export interface NetworkInput {
   readonly mtu?: number;
   /** May be a router's gateway network; floating IPs come from it. */
   readonly external?: boolean;
-  /** VXLAN id for many hosts (allocated when omitted). */
+  /** VXLAN id for many hosts, 1-16777215 (allocated when omitted and the topology names hosts). */
   readonly vni?: number;
 }
 
@@ -45,13 +45,19 @@ export interface NetworkInput {
 export interface SubnetInput {
   /** IPv4 or IPv6 CIDR; host bits must be zero. */
   readonly cidr: string;
-  /** Gateway address (default: the first host address); `null`: no gateway. */
+  /**
+   * Gateway address (default: the first host address; none for a /32 or /128); `null`: no gateway.
+   * On an internal network it is the router's address; on an external one, an outside router's.
+   */
   readonly gateway?: string | null;
   /** DHCP on this subnet (default true). */
   readonly dhcp?: boolean;
-  /** Name servers handed out by DHCP (default: the DHCP port's address). */
+  /** Name servers handed out by DHCP, of the subnet's family (default: the DHCP port's address). */
   readonly dns?: readonly string[];
-  /** IPv6 only: how hosts get addresses (default `dhcpv6-stateful`). */
+  /**
+   * IPv6 only: how hosts get addresses (default `dhcpv6-stateful`). With `slaac` and
+   * `dhcpv6-stateless` (a /64 only) every port's address is the EUI-64 address of its MAC.
+   */
   readonly ipv6Mode?: Ipv6Mode;
 }
 
@@ -62,11 +68,17 @@ export type Ipv6Mode = 'dhcpv6-stateful' | 'dhcpv6-stateless' | 'slaac';
 export interface RouterInput {
   readonly name: string;
   readonly host?: string;
-  /** The external gateway: network (must be `external`), IP (allocated when omitted), SNAT (default true). */
+  /**
+   * The external gateway: network (must be `external`), IP (allocated when omitted, from the external
+   * network's first subnet; given, it picks the subnet), SNAT (default true).
+   */
   readonly gateway?: { readonly network: string; readonly ip?: string; readonly snat?: boolean };
-  /** Internal networks (their first subnet of each family), by name. */
+  /**
+   * Internal networks, by name (the router gets one port on the network's first subnet of each family,
+   * at each subnet's gateway) or in full. Not an external network, not one network twice.
+   */
   readonly interfaces?: readonly (string | RouterInterfaceInput)[];
-  /** Extra routes: destination CIDR via a next hop on an internal subnet. */
+  /** Extra routes: destination CIDR via a next hop on one of the router's subnets (internal or gateway). */
   readonly routes?: readonly { readonly destination: string; readonly nexthop: string }[];
 }
 
@@ -87,7 +99,10 @@ export interface SecurityGroupInput {
 /** One security-group rule. Omitted fields match anything. */
 export interface RuleInput {
   readonly direction: 'ingress' | 'egress';
-  /** `IPv4` or `IPv6`; inferred from remote_ip when omitted (both when nothing says). */
+  /**
+   * `IPv4` or `IPv6`. When omitted: the family of remoteIp, or of the protocol (icmp, icmpv6); when
+   * nothing says, IPv4, and IPv6 too when the topology has an IPv6 subnet.
+   */
   readonly ethertype?: 'IPv4' | 'IPv6';
   /** `tcp`, `udp`, `icmp`, `icmpv6`, `any`, or a protocol number. */
   readonly protocol?: string | number;
@@ -109,7 +124,10 @@ export interface InstanceInput {
   readonly name: string;
   readonly network: string;
   readonly host?: string;
-  /** Fixed IP (allocated from the network's first subnet when omitted). */
+  /**
+   * Fixed IP on the subnet that contains it. The instance gets one address on the network's first
+   * subnet of each family; this one replaces the one of its family. Allocated when omitted.
+   */
   readonly ip?: string;
   /** MAC (derived from the names when omitted, `fa:16:3e:…` as Neutron). */
   readonly mac?: string;
@@ -119,14 +137,20 @@ export interface InstanceInput {
   readonly portSecurity?: boolean;
   /** Extra (IP or CIDR, MAC) pairs the port may send from. */
   readonly allowedAddressPairs?: readonly { readonly ip: string; readonly mac?: string }[];
-  /** `dhcp` (default when the network's subnet has DHCP): a DHCP client gets the lease; `static`. */
+  /**
+   * `dhcp` (default when the subnet of the instance's first address has DHCP and is not SLAAC): a DHCP
+   * client gets the lease; `static`: the address is configured directly.
+   */
   readonly address?: 'dhcp' | 'static';
 }
 
 /** A floating IP: an address on an external network forwarded to an instance's fixed IP. */
 export interface FloatingIpInput {
   readonly instance: string;
-  /** The floating address (allocated from the external network when omitted). */
+  /**
+   * The floating address, IPv4, on the external network of the router that serves the instance's
+   * subnet (allocated from its first IPv4 subnet when omitted).
+   */
   readonly address?: string;
 }
 
@@ -158,7 +182,10 @@ export interface Network extends Resource {
   readonly subnets: readonly Subnet[];
   readonly mtu: Mtu;
   readonly external: boolean;
-  /** VXLAN id when the topology spans hosts (set by allocation for many hosts), else null. */
+  /**
+   * VXLAN id: the one given; else, when the topology names any host (placement), one allocated (sticky,
+   * unique in the topology); else null.
+   */
   readonly vni: number | null;
   /** True when any subnet has DHCP on: the network gets a DHCP port, namespace and dnsmasq. */
   readonly dhcp: boolean;
@@ -166,7 +193,7 @@ export interface Network extends Resource {
   readonly dhcpPort: Port | null;
 }
 
-/** A resolved subnet. */
+/** A resolved subnet. Its name is the network's and the CIDR's: `web_10-10-1-0-24`. */
 export interface Subnet extends Resource {
   /** The network's name. */
   readonly network: ResourceName;
@@ -188,7 +215,10 @@ export interface FixedIp {
   readonly address: IpAddress;
 }
 
-/** A port: what gets plugged (instance, DHCP server, router interface or gateway). */
+/**
+ * A port: what gets plugged (instance, DHCP server, router interface or gateway). Named `vm_<instance>`,
+ * `dhcp_<network>`, `qr_<router>_<network>`, `qg_<router>`.
+ */
 export interface Port extends Resource {
   readonly network: ResourceName;
   readonly mac: Mac;
@@ -219,16 +249,23 @@ export interface RouterGateway {
   readonly snat: boolean;
 }
 
-/** A router's interface on an internal subnet. */
+/**
+ * A router's interface on an internal network: one port, on the network's first subnet of each family
+ * (or the one subnet given).
+ */
 export interface RouterInterface {
   readonly network: ResourceName;
-  readonly subnet: ResourceName;
+  /** The subnets the port is on, in the network's order (one per family at most). */
+  readonly subnets: readonly ResourceName[];
   readonly port: Port;
-  /** The router's address on the subnet with its prefix length (the subnet's gateway by default). */
-  readonly cidr: Cidr;
+  /**
+   * The router's addresses with their subnets' prefix lengths (each subnet's gateway by default), in
+   * the order of `subnets`: what goes on the `qr-` device.
+   */
+  readonly cidrs: readonly Cidr[];
 }
 
-/** A floating IP, resolved to the router that serves it. */
+/** A floating IP, resolved to the router that serves it. Named after its instance (one each). */
 export interface FloatingIp extends Resource {
   readonly address: IpAddress;
   readonly instance: ResourceName;
@@ -240,7 +277,10 @@ export interface FloatingIp extends Resource {
 /** A resolved security group. */
 export interface SecurityGroup extends Resource {
   readonly rules: readonly SecurityGroupRule[];
-  /** Addresses of the ports in this group, per family (what a remote-group rule matches). */
+  /**
+   * Fixed IPs of the instances in this group, per family, sorted (what a remote-group rule matches;
+   * allowed address pairs are not members).
+   */
   readonly members: { readonly 4: readonly IpAddress[]; readonly 6: readonly IpAddress[] };
 }
 
@@ -254,7 +294,10 @@ export interface Range {
 export interface SecurityGroupRule {
   readonly direction: 'ingress' | 'egress';
   readonly family: IpFamily;
-  /** `tcp`, `udp`, `icmp`, `icmpv6`, a protocol number as a string, or null for any. */
+  /**
+   * `tcp`, `udp`, `icmp`, `icmpv6`, `sctp`, `dccp` (numbers with these names become them), another
+   * protocol number as a string, or null for any.
+   */
   readonly protocol: string | null;
   readonly port: Range | null;
   readonly sourcePort: Range | null;
