@@ -5,7 +5,7 @@ import { OvsBridge } from '../../src/ovs/bridge.js';
 import { BridgeNotFoundError } from '../../src/ovs/errors.js';
 import { Ovs } from '../../src/ovs/ovs.js';
 import { mapRecord } from '../../src/ovs/ovsdb/values.js';
-import { OWNER_KEY } from '../../src/ovs/validate.js';
+import { OWNER_KEY } from '../../src/ovs/ownership.js';
 import { usePrivateOvs } from '../helpers/ovs-sandbox.js';
 import { rootOnly } from '../helpers/root.js';
 

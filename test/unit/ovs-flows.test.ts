@@ -39,7 +39,7 @@ test('malformed flows are refused before anything runs', () => {
 
 test('delete and modify filters: priority only when strict, cookie matched exactly unless COOKIE_ANY', () => {
   assert.equal(filterLine({ match: { in_port: 1 } }, false, 0xan), 'cookie=0xa/-1,in_port=1');
-  assert.equal(filterLine({ cookie: COOKIE_ANY, table: 3 }, false, 0xan), 'table=3');
+  assert.equal(filterLine({ cookie: COOKIE_ANY, table: 3 }, false, 0xan), 'table=3,cookie=0/0');
   assert.equal(filterLine({ priority: 9, match: 'ip' }, true, 0xan), 'priority=9,cookie=0xa/-1,ip');
   assert.throws(() => filterLine({ priority: 9 }, false, 1n), InvalidInputError);
   assert.throws(() => filterLine({ match: 'ip' }, true, 1n), InvalidInputError);
