@@ -1,3 +1,4 @@
+// The Open vSwitch layer's public face (Neutron: agent/common/ovs_lib, ovsdb_monitor, polling).
 export { OvsBridge, type PortInfo, type VifPort } from './bridge.js';
 export {
   addBridgeOps,

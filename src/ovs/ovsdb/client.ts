@@ -1,3 +1,4 @@
+// The RFC 7047 client over a unix socket: the real OvsdbTransport (ovsdbapp: backend/ovs_idl Connection).
 import { connect, type Socket } from 'node:net';
 import { OvsdbConnectionError, OvsdbRpcError, operationError } from './errors.js';
 import { JsonSplitter } from './framing.js';

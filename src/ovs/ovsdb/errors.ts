@@ -1,3 +1,4 @@
+// OVSDB's errors, typed: connection, RPC, and per-operation failures (ovsdbapp: exceptions).
 import { TenantnetError } from '../../errors.js';
 
 /** The root of the OVSDB client's errors. */

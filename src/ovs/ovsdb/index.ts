@@ -1,3 +1,4 @@
+// The native OVSDB client's public face (ovsdbapp's backend, without the IDL).
 export {
   DEFAULT_OVSDB_SOCKET,
   OvsdbClient,

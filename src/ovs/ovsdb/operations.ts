@@ -1,3 +1,4 @@
+// Transaction operations as data (RFC 7047 §5.2) and the Transaction that collects them (ovsdbapp: Transaction).
 import {
   encodeRow,
   encodeValue,
