@@ -3,8 +3,17 @@
 // runs nothing. ovsdbapp: add_br / del_br / br_exists as commands, committed by the caller.
 import { InvalidInputError } from '../errors.js';
 import { ovsName } from './names.js';
-import { byName, type Transaction } from './ovsdb/operations.js';
-import { type NamedUuid, type OvsdbRow, ovsMap, ovsSet, type Uuid } from './ovsdb/values.js';
+import { byName, mergeMapOps, type Transaction } from './ovsdb/operations.js';
+import {
+  mapRecord,
+  type NamedUuid,
+  type OvsdbRow,
+  optional,
+  ovsMap,
+  ovsSet,
+  setItems,
+  type Uuid,
+} from './ovsdb/values.js';
 import { OWNER_KEY } from './ownership.js';
 import { stringMap } from './text.js';
 
@@ -81,6 +90,87 @@ export function bridgeColumns(o: BridgeOptions): OvsdbRow {
   if (o.failMode) row.fail_mode = o.failMode;
   if (o.protocols) row.protocols = ovsSet(...o.protocols);
   return row;
+}
+
+/** A bridge's settings as stored. */
+export interface BridgeSettings {
+  /** `system`, `netdev`, or '' (the default, system). */
+  readonly datapathType: string;
+  /** The fail mode, or null when unset. */
+  readonly failMode: string | null;
+  /** OpenFlow versions, sorted. */
+  readonly protocols: readonly string[];
+  /** other_config. */
+  readonly otherConfig: Readonly<Record<string, string>>;
+}
+
+/** The Bridge columns {@link BridgeSettings} are read from. */
+export const BRIDGE_SETTINGS_COLUMNS = ['datapath_type', 'fail_mode', 'protocols', 'other_config'] as const;
+
+/** The settings of a Bridge row selected with {@link BRIDGE_SETTINGS_COLUMNS}. Pure. */
+export function bridgeSettings(row: OvsdbRow): BridgeSettings {
+  const fail = optional(row.fail_mode);
+  return {
+    datapathType: String(row.datapath_type ?? ''),
+    failMode: typeof fail === 'string' ? fail : null,
+    protocols: setItems(row.protocols).map(String).sort(),
+    otherConfig: mapRecord(row.other_config),
+  };
+}
+
+/**
+ * Appends the updates that bring an existing bridge's settings to `want` (fail mode and protocols
+ * set exactly, other_config keys merged); nothing when they already match. The datapath of an
+ * existing bridge is never changed. Pure.
+ *
+ * @returns true when something was appended
+ */
+export function bridgeSettingsOps(
+  tx: Transaction,
+  name: string,
+  want: BridgeOptions,
+  have: BridgeSettings,
+): boolean {
+  const fix: OvsdbRow = {};
+  if (want.failMode && have.failMode !== want.failMode) fix.fail_mode = want.failMode;
+  if (want.protocols) {
+    const w = [...new Set(want.protocols)].sort();
+    if (w.length !== have.protocols.length || w.some((p, i) => p !== have.protocols[i])) {
+      fix.protocols = ovsSet(...w);
+    }
+  }
+  let changed = false;
+  if (Object.keys(fix).length > 0) {
+    tx.update('Bridge', byName(name), fix);
+    changed = true;
+  }
+  const missing = Object.entries(want.otherConfig ?? {}).filter(([k, v]) => have.otherConfig[k] !== v);
+  if (missing.length > 0) {
+    mergeMapOps(tx, 'Bridge', byName(name), 'other_config', Object.fromEntries(missing));
+    changed = true;
+  }
+  return changed;
+}
+
+/**
+ * Ensures a bridge as operations: its rows when `have` is undefined (it does not exist), else the
+ * settings that differ. Pure; the caller observed `have` (e.g. `ObservedBridge.settings`).
+ *
+ * @returns 'created', 'updated' or 'unchanged'
+ */
+export function ensureBridgeOps(
+  tx: Transaction,
+  name: string,
+  datapath: 'system' | 'netdev',
+  want: BridgeOptions,
+  owner: string,
+  have: BridgeSettings | undefined,
+): 'created' | 'updated' | 'unchanged' {
+  if (!have) {
+    addBridgeOps(tx, name, datapath, want, owner);
+    return 'created';
+  }
+  return bridgeSettingsOps(tx, name, want, have) ? 'updated' : 'unchanged';
 }
 
 /**

@@ -3,8 +3,11 @@
 import { InvalidInputError } from '../errors.js';
 import {
   addBridgeOps,
+  BRIDGE_SETTINGS_COLUMNS,
   type BridgeOptions,
   bridgeColumns,
+  bridgeSettings,
+  bridgeSettingsOps,
   protocol,
   requireBridgeOp,
   validateBridgeOptions,
@@ -18,7 +21,7 @@ import {
   OvsdbTimedOutError,
   OvsdbVswitchdTimeoutError,
 } from './ovsdb/errors.js';
-import { byName, mergeMapOps, Transaction } from './ovsdb/operations.js';
+import { byName, Transaction } from './ovsdb/operations.js';
 import { mapRecord, type OvsdbRow, optional, ovsSet, setItems, type Uuid } from './ovsdb/values.js';
 import { observedBridge, type PortsPlan, planIsEmpty, planPorts } from './plan-ports.js';
 import {
@@ -89,24 +92,10 @@ export class OvsBridge {
    */
   async create(opts: BridgeOptions = {}): Promise<boolean> {
     validateBridgeOptions(opts);
-    const [row] = await this.ovs.select('Bridge', byName(this.name), [
-      'fail_mode',
-      'protocols',
-      'other_config',
-    ]);
+    const [row] = await this.ovs.select('Bridge', byName(this.name), BRIDGE_SETTINGS_COLUMNS);
     if (row) {
       const tx = new Transaction();
-      const fix: OvsdbRow = {};
-      if (opts.failMode && optional(row.fail_mode) !== opts.failMode) fix.fail_mode = opts.failMode;
-      if (opts.protocols && !sameSet(setItems(row.protocols).map(String), opts.protocols)) {
-        fix.protocols = ovsSet(...opts.protocols);
-      }
-      if (Object.keys(fix).length > 0) tx.update('Bridge', byName(this.name), fix);
-      const have = mapRecord(row.other_config);
-      const missing = Object.entries(opts.otherConfig ?? {}).filter(([k, v]) => have[k] !== v);
-      if (missing.length > 0)
-        mergeMapOps(tx, 'Bridge', byName(this.name), 'other_config', Object.fromEntries(missing));
-      if (tx.ops.length > 0) await this.ovs.commit(tx);
+      if (bridgeSettingsOps(tx, this.name, opts, bridgeSettings(row))) await this.ovs.commit(tx);
       return false;
     }
     const wanted = opts.datapathType ?? this.ovs.datapathType;
@@ -371,12 +360,6 @@ export class OvsBridge {
 
 function numOrNull(v: unknown): number | null {
   return typeof v === 'number' ? v : null;
-}
-
-function sameSet(a: readonly string[], b: readonly string[]): boolean {
-  const x = new Set(a);
-  const y = new Set(b);
-  return x.size === y.size && [...x].every((v) => y.has(v));
 }
 
 // Validates every spec and refuses a name given twice (two inserts of one name would fail the whole

@@ -2,10 +2,15 @@
 export { OvsBridge, type PortInfo, type VifPort } from './bridge.js';
 export {
   addBridgeOps,
+  BRIDGE_SETTINGS_COLUMNS,
   type BridgeOptions,
+  type BridgeSettings,
   bridgeColumns,
+  bridgeSettings,
+  bridgeSettingsOps,
   type DatapathType,
   deleteBridgeOps,
+  ensureBridgeOps,
   type OpenFlowVersion,
   requireBridgeOp,
   validateBridgeOptions,

@@ -2,6 +2,7 @@
 // typed data (bridge -> ports -> interfaces). What cleanup, status and the reconcile planners read.
 // Neutron: ovs_lib.OVSBridge.get_vif_ports / get_ports_attributes, owner-scoped.
 import { InvalidInputError } from '../errors.js';
+import { BRIDGE_SETTINGS_COLUMNS, type BridgeSettings, bridgeSettings } from './bridge-ops.js';
 import type { OperationResult, Transaction } from './ovsdb/operations.js';
 import { mapRecord, type OvsdbRow, optional, setItems, type Uuid } from './ovsdb/values.js';
 import { OWNER_KEY, ownedBy, ownerValue } from './ownership.js';
@@ -62,6 +63,8 @@ export interface ObservedBridge {
   readonly owner: string | null;
   /** Bridge external_ids. */
   readonly externalIds: Readonly<Record<string, string>>;
+  /** Its datapath, fail mode, protocols and other_config. */
+  readonly settings: BridgeSettings;
   /** How many ports it has in all (foreign ones and its own local port included). */
   readonly portCount: number;
   /** Its ports that carry a matching mark, sorted by name (its local port among them when owned). */
@@ -74,7 +77,7 @@ export interface OvsObservation {
   readonly bridges: readonly ObservedBridge[];
 }
 
-const BRIDGE_COLUMNS = ['_uuid', 'name', 'ports', 'external_ids'];
+const BRIDGE_COLUMNS = ['_uuid', 'name', 'ports', 'external_ids', ...BRIDGE_SETTINGS_COLUMNS];
 const PORT_COLUMNS = ['_uuid', 'name', 'interfaces', 'tag', 'trunks', 'vlan_mode', 'external_ids'];
 const IFACE_COLUMNS = ['_uuid', 'name', 'type', 'external_ids', 'options', 'mtu_request', 'ofport', 'error'];
 
@@ -132,6 +135,7 @@ export function observeOps(
         name: String(r.name),
         owner,
         externalIds: mapRecord(r.external_ids),
+        settings: bridgeSettings(r),
         portCount: all.length,
         ports: mine,
       });

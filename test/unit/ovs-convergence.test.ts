@@ -2,11 +2,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import { OvsBridge } from '../../src/ovs/bridge.js';
+import { ensureBridgeOps } from '../../src/ovs/bridge-ops.js';
 import { BridgeNotFoundError } from '../../src/ovs/errors.js';
 import { Ovs } from '../../src/ovs/ovs.js';
 import { OvsdbVswitchdTimeoutError } from '../../src/ovs/ovsdb/errors.js';
 import { Transaction } from '../../src/ovs/ovsdb/operations.js';
 import { OWNER_KEY } from '../../src/ovs/ownership.js';
+import { observedBridge } from '../../src/ovs/plan-ports.js';
 import { type PortSpec, vifPortSpec } from '../../src/ovs/ports.js';
 import { FakeOvsdb } from '../fakes/ovsdb.js';
 
@@ -242,4 +244,30 @@ test('read() refuses a transaction that would change something; select checks id
   await assert.rejects(sw.read(tx), InvalidInputError);
   await assert.rejects(sw.select('Bridge; drop', []), InvalidInputError);
   await assert.rejects(sw.getColumn('Bridge', 'br-int', 'name\0'), InvalidInputError);
+});
+
+test('a bridge ensured from an observation: created, then unchanged, then settings corrected', async () => {
+  const { db, sw } = setup();
+  const want = {
+    failMode: 'secure' as const,
+    protocols: ['OpenFlow13', 'OpenFlow10'],
+    otherConfig: { k: 'v' },
+  };
+  const apply = async () => {
+    const seen = observedBridge(await sw.observe(), 'br-x');
+    const tx = new Transaction();
+    const what = ensureBridgeOps(tx, 'br-x', 'netdev', want, sw.owner, seen?.settings);
+    if (tx.ops.length > 0) await sw.commit(tx);
+    return what;
+  };
+  assert.equal(await apply(), 'created');
+  const writes = db.writes;
+  assert.equal(await apply(), 'unchanged');
+  assert.equal(db.writes, writes);
+  await sw.setColumns('Bridge', 'br-x', { fail_mode: 'standalone' });
+  assert.equal(await apply(), 'updated');
+  assert.deepEqual(db.row('Bridge', 'br-x')?.fail_mode, ['secure']);
+  assert.deepEqual(db.row('Bridge', 'br-x')?.protocols, ['OpenFlow10', 'OpenFlow13']);
+  await db.deleteRow('Bridge', 'br-x');
+  assert.equal(await apply(), 'created');
 });
