@@ -55,7 +55,7 @@ function vifs(ovs: OvsSandbox, round: number) {
 
 function vsctlAdd(br: string, v: { name: string; ifaceId: string; mac: string; type: string }): string[] {
   // The same work as tenantnet's addVifPorts: an internal port only with --internal, otherwise the
-  // existing tap as a plain (system) port.
+  // existing tap as a plain (system) port; on the dead VLAN as Neutron makes it (tag, trunk mode, trunks).
   // biome-ignore format: one ovs-vsctl command per line reads better
   return [
     'add-port',
@@ -74,6 +74,8 @@ function vsctlAdd(br: string, v: { name: string; ifaceId: string; mac: string; t
     'Port',
     v.name,
     'tag=4095',
+    'vlan_mode=trunk',
+    'trunks=4095',
   ];
 }
 

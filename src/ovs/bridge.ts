@@ -1,30 +1,41 @@
+// One bridge (Neutron's ovs_lib.OVSBridge): its settings, its ports and VIF ports, each call one
+// OVSDB transaction however many ports, built from the pure builders in bridge-ops/ports/plan-ports.
 import { InvalidInputError } from '../errors.js';
+import {
+  addBridgeOps,
+  BRIDGE_SETTINGS_COLUMNS,
+  type BridgeOptions,
+  bridgeColumns,
+  bridgeSettings,
+  bridgeSettingsOps,
+  protocol,
+  requireBridgeOp,
+  validateBridgeOptions,
+} from './bridge-ops.js';
 import { BridgeNotFoundError } from './errors.js';
-import { byName, type DatapathType, type Ovs } from './ovs.js';
-import { OvsdbConstraintViolationError, OvsdbTimedOutError } from './ovsdb/errors.js';
-import { Transaction } from './ovsdb/operations.js';
-import { mapRecord, type OvsdbRow, optional, ovsMap, ovsSet, setItems, type Uuid } from './ovsdb/values.js';
+import { ovsName } from './names.js';
+import type { ObservedBridge } from './observe.js';
+import type { Ovs } from './ovs.js';
+import {
+  OvsdbConstraintViolationError,
+  OvsdbTimedOutError,
+  OvsdbVswitchdTimeoutError,
+} from './ovsdb/errors.js';
+import { byName, Transaction } from './ovsdb/operations.js';
+import { mapRecord, type OvsdbRow, optional, ovsSet, setItems, type Uuid } from './ovsdb/values.js';
+import { observedBridge, type PortsPlan, planIsEmpty, planPorts } from './plan-ports.js';
 import {
   addPortOps,
   deletePortOps,
   type PortSpec,
+  setPortTagOps,
   type VifPortSpec,
   validatePortSpec,
   vifPortSpec,
 } from './ports.js';
-import { DEAD_VLAN_TAG, ovsName, stringMap, vlanTag } from './validate.js';
+import { DEAD_VLAN_TAG, vlanTag } from './vlan.js';
 
-/** Options for {@link OvsBridge.create}. */
-export interface BridgeOptions {
-  /** Datapath; default the {@link Ovs}'s (`auto`). */
-  readonly datapathType?: DatapathType;
-  /** `secure` drops traffic without flows when no controller is connected; `standalone` acts as a learning switch. */
-  readonly failMode?: 'secure' | 'standalone';
-  /** OpenFlow versions, e.g. `['OpenFlow10', 'OpenFlow13']`. */
-  readonly protocols?: readonly string[];
-  /** Bridge other_config (e.g. `mac-table-size`). */
-  readonly otherConfig?: Readonly<Record<string, string>>;
-}
+export type { BridgeOptions } from './bridge-ops.js';
 
 /** A VIF port as found on a bridge. */
 export interface VifPort {
@@ -73,23 +84,26 @@ export class OvsBridge {
   }
 
   /**
-   * Creates the bridge with its settings in one transaction; when it exists, applies the settings
-   * given. Returns true when the bridge was created.
+   * Creates the bridge with its settings in one transaction; when it exists, corrects the settings
+   * given that differ (other_config keys are merged) and changes nothing else. Returns true when
+   * the bridge was created. Equivalent to: `ovs-vsctl --may-exist add-br NAME -- set Bridge NAME …`.
+   *
+   * @throws {InvalidInputError} for bad options, before anything runs
    */
   async create(opts: BridgeOptions = {}): Promise<boolean> {
-    if (opts.otherConfig) stringMap(opts.otherConfig, 'bridge otherConfig');
-    const settings: OvsdbRow = {};
-    if (opts.failMode) settings.fail_mode = opts.failMode;
-    if (opts.protocols) settings.protocols = ovsSet(...opts.protocols);
-    if (opts.otherConfig) settings.other_config = ovsMap(opts.otherConfig);
-    if (await this.exists()) {
-      if (Object.keys(settings).length > 0) await this.ovs.setColumns('Bridge', this.name, settings);
+    validateBridgeOptions(opts);
+    const [row] = await this.ovs.select('Bridge', byName(this.name), BRIDGE_SETTINGS_COLUMNS);
+    if (row) {
+      const tx = new Transaction();
+      if (bridgeSettingsOps(tx, this.name, opts, bridgeSettings(row))) await this.ovs.commit(tx);
       return false;
     }
     const wanted = opts.datapathType ?? this.ovs.datapathType;
     const dp = wanted === 'auto' ? await this.ovs.detectDatapathType() : wanted;
+    const tx = new Transaction();
+    addBridgeOps(tx, this.name, dp, opts, this.ovs.owner);
     try {
-      await this.ovs.createBridgeRows(this.name, dp, settings);
+      await this.ovs.commit(tx);
     } catch (e) {
       // Lost a race with another creator: the bridge exists, which is what was asked.
       if (e instanceof OvsdbConstraintViolationError && (await this.exists())) return false;
@@ -113,13 +127,15 @@ export class OvsBridge {
     return String((await this.ovs.getColumn('Bridge', this.name, 'datapath_type')) ?? '');
   }
 
-  /** Sets the fail mode. */
+  /** Sets the fail mode. Equivalent to: `ovs-vsctl set-fail-mode BR MODE`. */
   async setFailMode(mode: 'secure' | 'standalone'): Promise<void> {
-    await this.ovs.setColumns('Bridge', this.name, { fail_mode: mode });
+    validateBridgeOptions({ failMode: mode });
+    await this.ovs.setColumns('Bridge', this.name, bridgeColumns({ failMode: mode }));
   }
 
   /** Adds OpenFlow versions the bridge does not have yet (never removes one). */
   async addProtocols(...protocols: string[]): Promise<void> {
+    for (const p of protocols) protocol(p, 'protocols');
     const tx = new Transaction();
     tx.mutate('Bridge', byName(this.name), [['protocols', 'insert', ovsSet(...protocols)]]);
     await this.ovs.commit(tx);
@@ -144,14 +160,7 @@ export class OvsBridge {
    * @throws {OvsdbError} when the bridge does not exist or the server refuses
    */
   async addPorts(specs: readonly PortSpec[], opts: { mayExist?: boolean } = {}): Promise<string[]> {
-    const names = new Set<string>();
-    for (const [i, s] of specs.entries()) {
-      validatePortSpec(s, `ports[${i}]`);
-      // Two inserts of one name would fail the whole transaction on the server's unique index.
-      if (names.has(s.name))
-        throw new InvalidInputError(`ports[${i}]: port "${s.name}" is given twice`, 'port name');
-      names.add(s.name);
-    }
+    checkSpecs(specs);
     const existing = new Set((await this.ovs.select('Port', [], ['name'])).map((r) => String(r.name)));
     const fresh = specs.filter((s) => !existing.has(s.name));
     if (opts.mayExist === false && fresh.length < specs.length) {
@@ -162,18 +171,48 @@ export class OvsBridge {
     const tx = new Transaction();
     // A wait on the bridge row makes a missing bridge fail the whole transaction instead of
     // silently garbage-collecting the unreferenced new ports.
-    this.requireBridge(tx);
+    requireBridgeOp(tx, this.name);
     for (const s of fresh) addPortOps(tx, byName(this.name), s, this.ovs.owner);
     await this.commitRequiringBridge(tx);
     return fresh.map((s) => s.name);
   }
 
-  /** Deletes the port of that name (wherever it is) and adds `spec` in one transaction. */
+  /**
+   * Converges this bridge's ports to `specs` in ONE transaction (none when nothing differs): adds
+   * missing ports, corrects what a spec sets and a port lacks (tag, VLAN mode and trunks, type,
+   * options, MTU, external_ids keys), re-creates ports that do not fit, and with `prune` deletes
+   * this owner's other ports on the bridge. One read (the owner's rows), one write at most.
+   *
+   * @returns what was done, by port name; all lists empty when the ports were already as wanted
+   * @throws {InvalidInputError} for a bad spec or a name given twice, before anything runs
+   * @throws {BridgeNotFoundError} when the bridge does not exist
+   */
+  async ensurePorts(specs: readonly PortSpec[], opts: { prune?: boolean } = {}): Promise<PortsPlan> {
+    checkSpecs(specs);
+    const tx = new Transaction();
+    const plan = planPorts(tx, this.name, specs, await this.ovs.observe(), this.ovs.owner, opts);
+    if (planIsEmpty(plan)) return plan;
+    const guarded = new Transaction();
+    requireBridgeOp(guarded, this.name);
+    for (const o of tx.ops) guarded.add(o);
+    await this.commitRequiringBridge(guarded);
+    return plan;
+  }
+
+  /** This owner's rows on this bridge, as typed data (one read); undefined when it has none. */
+  async observe(): Promise<ObservedBridge | undefined> {
+    return observedBridge(await this.ovs.observe(), this.name);
+  }
+
+  /**
+   * Deletes the port of that name (wherever it is) and adds `spec` in one transaction. Equivalent
+   * to: `ovs-vsctl --if-exists del-port NAME -- add-port BR NAME -- set …` (Neutron's replace_port).
+   */
   async replacePort(spec: PortSpec): Promise<void> {
     validatePortSpec(spec);
     const old = await this.ovs.select('Port', byName(spec.name), []);
     const tx = new Transaction();
-    this.requireBridge(tx);
+    requireBridgeOp(tx, this.name);
     deletePortOps(
       tx,
       old.map((r) => r._uuid as Uuid),
@@ -217,7 +256,7 @@ export class OvsBridge {
   async portInfo(): Promise<PortInfo[]> {
     const tx = new Transaction();
     tx.select('Interface', [], ['_uuid', 'name']);
-    const [i] = await this.ovs.client.transact(tx);
+    const [i] = await this.ovs.read(tx);
     const names = new Map((i?.rows ?? []).map((r) => [String(r._uuid), String(r.name)]));
     return (await this.portRows()).map((r) => ({
       name: String(r.name),
@@ -228,16 +267,25 @@ export class OvsBridge {
 
   /** The interface's OpenFlow port number, or null (unassigned, failed, or no such interface). */
   async ofport(name: string): Promise<number | null> {
+    ovsName(name, 'interface name');
     const v = numOrNull(optional(await this.ovs.getColumn('Interface', name, 'ofport')));
     return v !== null && v >= 0 ? v : null;
   }
 
-  /** Sets a port's local VLAN tag; false when the port does not exist. */
+  /**
+   * Puts a port on local VLAN `tag`; false when the port does not exist. The dead VLAN (4095) is
+   * `tag=4095, vlan_mode=trunk, trunks=[4095]`; another tag makes a dead port an access port again
+   * (see {@link setPortTagOps}). Equivalent to: `ovs-vsctl set Port NAME tag=T`.
+   */
   async setPortTag(name: string, tag: number): Promise<boolean> {
-    return this.ovs.setColumns('Port', name, { tag: vlanTag(tag, 'tag') });
+    ovsName(name, 'port name');
+    vlanTag(tag, 'tag');
+    const tx = new Transaction();
+    const at = setPortTagOps(tx, name, tag);
+    return ((await this.ovs.commit(tx))[at]?.count ?? 0) > 0;
   }
 
-  /** Puts a port on the dead VLAN (4095): its traffic goes nowhere until the network is bound. */
+  /** Puts a port on the dead VLAN: it passes no traffic until the network is bound ({@link setPortTag}). */
   markDead(name: string): Promise<boolean> {
     return this.setPortTag(name, DEAD_VLAN_TAG);
   }
@@ -253,7 +301,7 @@ export class OvsBridge {
     tx.select('Bridge', byName(this.name), ['ports']);
     tx.select('Port', [], ['_uuid', 'name', 'interfaces', 'tag']);
     tx.select('Interface', [], ['_uuid', 'name', 'ofport', 'external_ids']);
-    const [b, p, i] = await this.ovs.client.transact(tx);
+    const [b, p, i] = await this.ovs.read(tx);
     const mine = new Set(setItems(b?.rows?.[0]?.ports).map(String));
     const ifaces = new Map((i?.rows ?? []).map((r) => [String(r._uuid), r]));
     const out: VifPort[] = [];
@@ -288,27 +336,14 @@ export class OvsBridge {
     return this.deletePorts((await this.listVifPorts()).map((v) => v.name));
   }
 
-  /**
-   * Makes the transaction fail unless the bridge exists: without it, ports inserted for a missing
-   * bridge would be unreferenced and silently garbage-collected, and the call would "succeed".
-   */
-  private requireBridge(tx: Transaction): void {
-    tx.add({
-      op: 'wait',
-      table: 'Bridge',
-      where: byName(this.name),
-      columns: ['name'],
-      until: '==',
-      rows: [{ name: this.name }],
-      timeoutMs: 0,
-    });
-  }
-
   private async commitRequiringBridge(tx: Transaction): Promise<void> {
     try {
       await this.ovs.commit(tx);
     } catch (e) {
-      if (e instanceof OvsdbTimedOutError && e.index === 0) throw new BridgeNotFoundError(this.name);
+      // The guard is the first operation; a vswitchd wait that ran out is another matter.
+      if (e instanceof OvsdbTimedOutError && !(e instanceof OvsdbVswitchdTimeoutError) && e.index === 0) {
+        throw new BridgeNotFoundError(this.name);
+      }
       throw e;
     }
   }
@@ -317,7 +352,7 @@ export class OvsBridge {
     const tx = new Transaction();
     tx.select('Bridge', byName(this.name), ['ports']);
     tx.select('Port', [], ['_uuid', 'name', 'tag', 'interfaces']);
-    const [b, p] = await this.ovs.client.transact(tx);
+    const [b, p] = await this.ovs.read(tx);
     const mine = new Set(setItems(b?.rows?.[0]?.ports).map(String));
     return (p?.rows ?? []).filter((r) => mine.has(String(r._uuid)));
   }
@@ -325,4 +360,16 @@ export class OvsBridge {
 
 function numOrNull(v: unknown): number | null {
   return typeof v === 'number' ? v : null;
+}
+
+// Validates every spec and refuses a name given twice (two inserts of one name would fail the whole
+// transaction on the server's unique index).
+function checkSpecs(specs: readonly PortSpec[]): void {
+  const names = new Set<string>();
+  for (const [i, s] of specs.entries()) {
+    validatePortSpec(s, `ports[${i}]`);
+    if (names.has(s.name))
+      throw new InvalidInputError(`ports[${i}]: port "${s.name}" is given twice`, `ports[${i}].name`);
+    names.add(s.name);
+  }
 }

@@ -1,3 +1,4 @@
+// The OVS layer's own errors (Neutron: ovs_lib's BridgeDoesNotExist).
 import { TenantnetError } from '../errors.js';
 
 /** The bridge an operation needs does not exist; nothing was changed. */

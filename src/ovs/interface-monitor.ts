@@ -1,6 +1,9 @@
-import type { Monitor, OvsdbClient } from './ovsdb/client.js';
-import type { TableUpdates } from './ovsdb/monitor-updates.js';
-import { mapRecord, type OvsdbRow, optional } from './ovsdb/values.js';
+// Interface events from OVSDB's native monitor (Neutron's ovsdb_monitor.SimpleInterfaceMonitor):
+// added / removed / modified interfaces, optionally only those on some bridges.
+import { ovsName } from './names.js';
+import type { MonitorRequests, TableUpdates } from './ovsdb/monitor-updates.js';
+import type { Monitor, OvsdbTransport } from './ovsdb/transport.js';
+import { mapRecord, type OvsdbRow, optional, setItems } from './ovsdb/values.js';
 
 /** An interface as an event reports it. */
 export interface InterfaceEvent {
@@ -12,6 +15,15 @@ export interface InterfaceEvent {
   ofport: number | null;
   /** external_ids (iface-id, attached-mac, …). */
   externalIds: Record<string, string>;
+}
+
+/** Options for {@link InterfaceMonitor}. */
+export interface InterfaceMonitorOptions {
+  /**
+   * Report only interfaces whose port is on one of these bridges (Neutron's `bridge_names`). The
+   * monitor then also watches Bridge `name, ports` and Port `interfaces`.
+   */
+  readonly bridges?: readonly string[];
 }
 
 /** Events since the last {@link InterfaceMonitor.getEvents}. */
@@ -42,6 +54,7 @@ function toEvent(uuid: string, row: OvsdbRow): InterfaceEvent {
  * A modification of a row whose "added" event has not been collected yet updates that event
  * instead (so the ofport that arrives just after an insert is on the added event). When the client
  * reconnects, the rows then present are replayed as added, and rows that vanished meanwhile as removed.
+ * With a bridge filter, an interface that joins a watched bridge is added and one that leaves it removed.
  */
 export class InterfaceMonitor {
   private monitor: Monitor | null = null;
@@ -49,9 +62,24 @@ export class InterfaceMonitor {
   private events: InterfaceEvents = { added: [], removed: [], modified: [] };
   private readonly known = new Map<string, InterfaceEvent>();
   private waiters: (() => void)[] = [];
+  private readonly bridges: ReadonlySet<string> | null;
+  // The monitored rows as they are now (with a filter, Bridge and Port rows too), by uuid.
+  private readonly rows: Record<'Bridge' | 'Port' | 'Interface', Map<string, OvsdbRow>> = {
+    Bridge: new Map(),
+    Port: new Map(),
+    Interface: new Map(),
+  };
 
-  /** @param client a connected client; the monitor survives its reconnects */
-  constructor(private readonly client: OvsdbClient) {}
+  /**
+   * @param transport a connected client (the monitor survives its reconnects), or a fake
+   * @throws {InvalidInputError} for a bad bridge name
+   */
+  constructor(
+    private readonly transport: OvsdbTransport,
+    opts: InterfaceMonitorOptions = {},
+  ) {
+    this.bridges = opts.bridges ? new Set(opts.bridges.map((b, i) => ovsName(b, `bridges[${i}]`))) : null;
+  }
 
   /**
    * Starts watching; resolves once the initial rows are in as added events. Idempotent: calls made
@@ -59,8 +87,15 @@ export class InterfaceMonitor {
    */
   start(): Promise<void> {
     if (this.monitor) return Promise.resolve();
-    this.starting ??= this.client
-      .monitor({ Interface: { columns: COLUMNS } }, (u, initial) => this.onUpdate(u, initial))
+    const requests: MonitorRequests = this.bridges
+      ? {
+          Bridge: { columns: ['name', 'ports'] },
+          Port: { columns: ['interfaces'] },
+          Interface: { columns: COLUMNS },
+        }
+      : { Interface: { columns: COLUMNS } };
+    this.starting ??= this.transport
+      .monitor(requests, (u, initial) => this.onUpdate(u, initial))
       .then((m) => {
         this.monitor = m;
       })
@@ -112,29 +147,56 @@ export class InterfaceMonitor {
   }
 
   private onUpdate(updates: TableUpdates, initial: boolean): void {
-    const rows = updates.Interface ?? {};
-    if (initial) {
-      // (Re)start: everything present is "added"; whatever we knew that is gone was removed meanwhile.
-      for (const [uuid, ev] of this.known) if (!(uuid in rows)) this.removed(uuid, ev);
-    }
-    for (const [uuid, u] of Object.entries(rows)) {
-      if (u.new && (initial || !u.old)) {
-        const ev = toEvent(uuid, u.new);
-        this.known.set(uuid, ev);
-        this.events.added.push(ev);
-      } else if (!u.new) {
-        this.removed(uuid, this.known.get(uuid) ?? toEvent(uuid, u.old ?? {}));
-      } else {
-        const ev = toEvent(uuid, u.new);
-        this.known.set(uuid, ev);
-        const pending = this.events.added.find((a) => a.uuid === uuid);
-        if (pending) {
-          pending.ofport = ev.ofport;
-          pending.externalIds = ev.externalIds;
-        } else this.events.modified.push(ev);
+    if (initial) for (const t of Object.values(this.rows)) t.clear();
+    for (const table of ['Bridge', 'Port', 'Interface'] as const) {
+      for (const [uuid, u] of Object.entries(updates[table] ?? {})) {
+        if (u.new) this.rows[table].set(uuid, u.new);
+        else this.rows[table].delete(uuid);
       }
     }
+    const changed = updates.Interface ?? {};
+    // A port or bridge change can move any interface in or out of the watched bridges: look at all.
+    const membership = this.bridges !== null && (updates.Bridge !== undefined || updates.Port !== undefined);
+    const candidates =
+      initial || membership
+        ? new Set([...this.known.keys(), ...this.rows.Interface.keys()])
+        : new Set(Object.keys(changed));
+    const scope = this.scope();
+    for (const uuid of candidates) {
+      const was = this.known.get(uuid);
+      const row = this.rows.Interface.get(uuid);
+      if (!row || (scope && !scope.has(uuid))) {
+        if (was) this.removed(uuid, was);
+        continue;
+      }
+      const ev = toEvent(uuid, row);
+      this.known.set(uuid, ev);
+      if (!was || initial) {
+        // (Re)start: everything present is "added"; whatever we knew that is gone was removed above.
+        this.events.added.push(ev);
+        continue;
+      }
+      if (!changed[uuid]) continue;
+      const pending = this.events.added.find((a) => a.uuid === uuid);
+      if (pending) {
+        pending.ofport = ev.ofport;
+        pending.externalIds = ev.externalIds;
+      } else this.events.modified.push(ev);
+    }
     for (const w of this.waiters.splice(0)) w();
+  }
+
+  // The interfaces on the watched bridges, or null when every interface counts.
+  private scope(): Set<string> | null {
+    if (!this.bridges) return null;
+    const out = new Set<string>();
+    for (const b of this.rows.Bridge.values()) {
+      if (!this.bridges.has(String(b.name))) continue;
+      for (const p of setItems(b.ports)) {
+        for (const i of setItems(this.rows.Port.get(String(p))?.interfaces)) out.add(String(i));
+      }
+    }
+    return out;
   }
 
   private removed(uuid: string, ev: InterfaceEvent): void {

@@ -1,7 +1,18 @@
-import type { OvsdbClient } from './ovsdb/client.js';
-import { type Condition, Transaction } from './ovsdb/operations.js';
+// The switch as a whole (Neutron's ovs_lib.BaseOVS): bridges, generic column access, committing and
+// reading transactions through one OvsdbTransport, observing and cleaning up an owner's rows.
+import { InvalidInputError } from '../errors.js';
+import { addBridgeOps, type DatapathType, deleteBridgeOps } from './bridge-ops.js';
+import { ovsdbIdentifier, ovsName } from './names.js';
+import { type OvsObservation, type OwnerFilter, observeOps } from './observe.js';
 import {
-  mapRecord,
+  byName,
+  type Condition,
+  mergeMapOps,
+  type OperationResult,
+  Transaction,
+} from './ovsdb/operations.js';
+import type { OvsdbTransport } from './ovsdb/transport.js';
+import {
   type OvsdbAtom,
   type OvsdbRow,
   type OvsdbValue,
@@ -9,12 +20,13 @@ import {
   ovsMap,
   ovsSet,
   setItems,
-  type Uuid,
+  Uuid,
 } from './ovsdb/values.js';
-import { OWNER_KEY, ovsName, stringMap } from './validate.js';
+import { ownerValue } from './ownership.js';
+import { stringMap } from './text.js';
+import { type VswitchdWait, vswitchdWaitPolicy, vswitchdWork, waitTimeoutMs } from './vswitchd-wait.js';
 
-/** A bridge's datapath: `system` (kernel module), `netdev` (userspace), or `auto` (try system, fall back). */
-export type DatapathType = 'system' | 'netdev' | 'auto';
+export type { DatapathType } from './bridge-ops.js';
 
 /** Options shared by {@link Ovs} and its bridges. */
 export interface OvsOptions {
@@ -23,10 +35,11 @@ export interface OvsOptions {
   /** Default datapath for new bridges; default `auto`. */
   readonly datapathType?: DatapathType;
   /**
-   * Wait for ovs-vswitchd to apply each change (ms; false = return once the database committed).
-   * Default 10 s: ofports and devices exist when a call returns.
+   * How long each change waits for ovs-vswitchd to apply it, so that ofports and devices exist when a
+   * call returns: `{ baseMs, perPortMs }` (default 10 s plus 50 ms per port created or deleted), a
+   * number (a fixed timeout in ms), or `false` (return once the database committed).
    */
-  readonly waitForVswitchd?: number | false;
+  readonly waitForVswitchd?: number | false | Partial<VswitchdWait>;
 }
 
 /** What {@link Ovs.cleanup} removed. */
@@ -37,46 +50,98 @@ export interface CleanupReport {
   readonly ports: string[];
 }
 
-/** `name == value`: rows of Bridge, Port and Interface are found by their unique name. */
-export function byName(name: string): Condition[] {
-  return [['name', '==', name]];
+/** Options for {@link Ovs.commit}. */
+export interface CommitOptions {
+  /** False: return once committed, even when the {@link Ovs} waits for vswitchd. */
+  readonly wait?: boolean;
+  /**
+   * Ports vswitchd must open or close for this change, when the operations do not show them
+   * (deleting a whole bridge); added to the count read from the operations.
+   */
+  readonly work?: number;
 }
 
 /**
- * The switch as a whole (Neutron's BaseOVS): bridges, generic column access, owned-row cleanup.
- * Holds an {@link OvsdbClient}; every call is one transaction (reads are one round trip).
+ * The switch as a whole (Neutron's BaseOVS): bridges, generic column access, owned-row observe and
+ * cleanup. Every call is one transaction through its {@link OvsdbTransport} (reads are one round trip).
  */
 export class Ovs {
   /** The owner mark written on rows made here. */
   readonly owner: string;
   /** Default datapath for new bridges. */
   readonly datapathType: DatapathType;
-  /** Whether and how long changes wait for ovs-vswitchd. */
-  readonly wait: number | false;
+  /** How long changes wait for ovs-vswitchd, or false. */
+  readonly wait: VswitchdWait | false;
   private detected: Promise<'system' | 'netdev'> | undefined;
 
-  /** @param client a connected OVSDB client */
+  /**
+   * @param transport a connected {@link OvsdbClient}, or a fake standing in for one
+   * @throws {InvalidInputError} for a bad owner, datapath type or wait
+   */
   constructor(
-    readonly client: OvsdbClient,
+    readonly transport: OvsdbTransport,
     opts: OvsOptions = {},
   ) {
-    this.owner = opts.owner ?? 'tenantnet';
-    this.datapathType = opts.datapathType ?? 'auto';
-    this.wait = opts.waitForVswitchd ?? 10_000;
+    this.owner = ownerValue(opts.owner ?? 'tenantnet', 'owner');
+    const dp = opts.datapathType ?? 'auto';
+    if (!['system', 'netdev', 'auto'].includes(dp)) {
+      throw new InvalidInputError(
+        `datapathType: ${JSON.stringify(dp)} is not system, netdev or auto`,
+        'datapathType',
+      );
+    }
+    this.datapathType = dp;
+    this.wait = vswitchdWaitPolicy(opts.waitForVswitchd);
   }
 
-  /** Commits a transaction, waiting for vswitchd as configured. */
-  async commit(tx: Transaction, opts: { wait?: boolean } = {}) {
-    return this.client.transact(tx, {
-      waitForVswitchd: opts.wait === false || this.wait === false ? false : this.wait,
-    });
+  /**
+   * Commits a transaction and waits for vswitchd as configured; the wait's timeout scales with the
+   * ports the transaction creates or deletes (see {@link OvsOptions.waitForVswitchd}).
+   *
+   * @throws {InvalidInputError} for a string OVSDB cannot carry; {@link OvsdbError} subclasses from the server
+   */
+  async commit(tx: Transaction, opts: CommitOptions = {}): Promise<OperationResult[]> {
+    const waitMs =
+      opts.wait === false || this.wait === false
+        ? false
+        : waitTimeoutMs(this.wait, vswitchdWork(tx.ops) + (opts.work ?? 0));
+    return this.transport.transact(tx, { waitForVswitchd: waitMs });
+  }
+
+  /**
+   * Runs a read-only transaction (selects, waits, comments) in one round trip.
+   *
+   * @throws {InvalidInputError} when the transaction would change something
+   */
+  async read(tx: Transaction): Promise<OperationResult[]> {
+    if (!tx.readOnly) {
+      throw new InvalidInputError(
+        'transaction: read() takes only selects, waits and comments',
+        'transaction',
+      );
+    }
+    return this.transport.transact(tx);
   }
 
   /** Rows of a table matching `where`, with the given columns (plus `_uuid`). */
   async select(table: string, where: readonly Condition[], columns?: readonly string[]): Promise<OvsdbRow[]> {
+    ovsdbIdentifier(table, 'table');
+    for (const c of columns ?? []) ovsdbIdentifier(c, 'column');
     const tx = new Transaction();
     tx.select(table, where, columns ? ['_uuid', ...columns] : undefined);
-    return (await this.client.transact(tx))[0]?.rows ?? [];
+    return (await this.read(tx))[0]?.rows ?? [];
+  }
+
+  /**
+   * Every Bridge/Port/Interface row carrying an owner mark that matches `filter` (default: this
+   * owner), as typed data, in ONE read-only transaction.
+   *
+   * @throws {InvalidInputError} for a bad filter
+   */
+  async observe(filter: OwnerFilter = { owner: this.owner }): Promise<OvsObservation> {
+    const tx = new Transaction();
+    const parse = observeOps(tx, filter);
+    return parse(await this.read(tx));
   }
 
   /** Names of all bridges, sorted. */
@@ -89,14 +154,14 @@ export class Ovs {
     return (await this.select('Bridge', byName(ovsName(name, 'bridge name')), ['name'])).length > 0;
   }
 
-  /** The bridge whose ports include the interface, or undefined. */
+  /** The bridge whose ports include the interface, or undefined. Equivalent to: `ovs-vsctl iface-to-br IFACE`. */
   async getBridgeForIface(iface: string): Promise<string | undefined> {
     ovsName(iface, 'interface name');
     const tx = new Transaction();
     tx.select('Interface', byName(iface), ['_uuid']);
     tx.select('Port', [], ['_uuid', 'interfaces']);
     tx.select('Bridge', [], ['name', 'ports']);
-    const [i, p, b] = await this.client.transact(tx);
+    const [i, p, b] = await this.read(tx);
     const ifUuid = (i?.rows?.[0]?._uuid as Uuid | undefined)?.value;
     if (!ifUuid) return undefined;
     const port = p?.rows?.find((r) => setItems(r.interfaces).some((x) => String(x) === ifUuid));
@@ -106,31 +171,43 @@ export class Ovs {
   }
 
   /**
-   * One column of the row named `name` (Bridge, Port, Interface), or undefined when the row does not exist.
+   * One column of the row named `name` (Bridge, Port, Interface), or undefined when the row does not
+   * exist. Equivalent to: `ovs-vsctl get TABLE NAME COLUMN`.
    */
   async getColumn(table: string, name: string, column: string): Promise<OvsdbValue | undefined> {
+    ovsdbIdentifier(column, 'column');
     return (await this.select(table, byName(ovsName(name, `${table} name`)), [column]))[0]?.[column];
   }
 
-  /** Sets columns of the row named `name`; returns false when no such row exists. */
+  /**
+   * Sets columns of the row named `name`; returns false when no such row exists. Equivalent to:
+   * `ovs-vsctl set TABLE NAME COL=VALUE…`.
+   *
+   * @throws {InvalidInputError} for a bad table, name or column, or a string OVSDB cannot carry
+   */
   async setColumns(table: string, name: string, row: OvsdbRow): Promise<boolean> {
+    ovsdbIdentifier(table, 'table');
+    for (const c of Object.keys(row)) ovsdbIdentifier(c, 'column');
     const tx = new Transaction();
     tx.update(table, byName(ovsName(name, `${table} name`)), row);
     return ((await this.commit(tx))[0]?.count ?? 0) > 0;
   }
 
-  /** Merges keys into a map column (other keys stay), like `ovs-vsctl set T R col:k=v`. */
+  /**
+   * Merges keys into a map column (other keys stay). Equivalent to: `ovs-vsctl set T R col:k=v`.
+   *
+   * @throws {InvalidInputError} for a bad table, name, column, key or value
+   */
   async setMapKeys(table: string, name: string, column: string, keys: Readonly<Record<string, string>>) {
-    stringMap(keys, `${table}.${column}`);
+    ovsdbIdentifier(table, 'table');
+    ovsdbIdentifier(column, 'column');
+    const checked = stringMap(keys, `${table}.${column}`);
     const tx = new Transaction();
-    tx.mutate(table, byName(ovsName(name, `${table} name`)), [
-      [column, 'delete', ovsSet(...Object.keys(keys))],
-      [column, 'insert', ovsMap(keys)],
-    ]);
+    mergeMapOps(tx, table, byName(ovsName(name, `${table} name`)), column, checked);
     return ((await this.commit(tx))[0]?.count ?? 0) > 0;
   }
 
-  /** Empties a set or map column (optional columns become unset). */
+  /** Empties a set or map column (optional columns become unset). Equivalent to: `ovs-vsctl clear T R COL`. */
   async clearColumn(table: string, name: string, column: string): Promise<boolean> {
     const current = await this.getColumn(table, name, column);
     if (current === undefined) return false;
@@ -154,7 +231,9 @@ export class Ovs {
 
   private async probeDatapath(): Promise<'system' | 'netdev'> {
     const probe = `tnprobe${process.pid % 100000}`;
-    await this.createBridgeRows(probe, 'system', {});
+    const tx = new Transaction();
+    addBridgeOps(tx, probe, 'system', {}, this.owner);
+    await this.commit(tx);
     try {
       const ofport = optional(await this.getColumn('Interface', probe, 'ofport'));
       const error = optional(await this.getColumn('Interface', probe, 'error'));
@@ -164,61 +243,50 @@ export class Ovs {
     }
   }
 
-  /** @internal the rows of a new bridge (bridge, its local port and internal interface) in one transaction */
-  async createBridgeRows(name: string, datapath: 'system' | 'netdev', extra: OvsdbRow): Promise<void> {
-    const tx = new Transaction();
-    const mark = ovsMap({ [OWNER_KEY]: this.owner });
-    const iface = tx.insert('Interface', { name, type: 'internal', external_ids: mark });
-    const port = tx.insert('Port', { name, interfaces: ovsSet(iface), external_ids: mark });
-    const br = tx.insert('Bridge', {
-      name,
-      ports: ovsSet(port),
-      datapath_type: datapath,
-      ...extra,
-      external_ids: mark,
-    });
-    tx.mutate('Open_vSwitch', [], [['bridges', 'insert', ovsSet(br)]]);
-    await this.commit(tx);
-  }
-
-  /** Deletes a bridge with all its ports; false when it did not exist (idempotent). */
+  /**
+   * Deletes a bridge with all its ports; false when it did not exist (idempotent). Equivalent to:
+   * `ovs-vsctl --if-exists del-br NAME`.
+   */
   async deleteBridge(name: string): Promise<boolean> {
-    const rows = await this.select('Bridge', byName(ovsName(name, 'bridge name')), []);
+    const rows = await this.select('Bridge', byName(ovsName(name, 'bridge name')), ['ports']);
     if (rows.length === 0) return false;
     const tx = new Transaction();
-    // Unlinking from the root table is enough: Bridge, Port and Interface rows are garbage-collected.
-    tx.mutate('Open_vSwitch', [], [['bridges', 'delete', ovsSet(...rows.map((r) => r._uuid as Uuid))]]);
-    await this.commit(tx);
+    deleteBridgeOps(
+      tx,
+      rows.map((r) => r._uuid as Uuid),
+    );
+    await this.commit(tx, { work: rows.reduce((n, r) => n + setItems(r.ports).length, 0) });
     return true;
   }
 
   /**
    * Deletes only what this owner made: owned bridges (whole), and owned ports on bridges it does not
-   * own. Foreign bridges and ports are never touched. One read, one transaction.
+   * own. Foreign bridges and ports are never touched. One read ({@link observe}), one transaction.
    */
   async cleanup(): Promise<CleanupReport> {
-    const tx = new Transaction();
-    tx.select('Bridge', [], ['_uuid', 'name', 'ports', 'external_ids']);
-    tx.select('Port', [], ['_uuid', 'name', 'external_ids']);
-    const [b, p] = await this.client.transact(tx);
-    const owned = (r: OvsdbRow) => mapRecord(r.external_ids)[OWNER_KEY] === this.owner;
-    const bridges = (b?.rows ?? []).filter(owned);
-    const ownedBridgePorts = new Set(bridges.flatMap((r) => setItems(r.ports).map(String)));
-    const ports = (p?.rows ?? []).filter((r) => owned(r) && !ownedBridgePorts.has(String(r._uuid)));
+    const seen = await this.observe();
+    const bridges = seen.bridges.filter((b) => b.owner !== null);
+    const ports = seen.bridges.filter((b) => b.owner === null).flatMap((b) => b.ports);
     if (bridges.length + ports.length === 0) return { bridges: [], ports: [] };
     const del = new Transaction();
-    if (bridges.length > 0) {
-      del.mutate('Open_vSwitch', [], [['bridges', 'delete', ovsSet(...bridges.map((r) => r._uuid as Uuid))]]);
-    }
+    deleteBridgeOps(
+      del,
+      bridges.map((b) => uuidOf(b.uuid)),
+    );
     if (ports.length > 0) {
-      del.mutate('Bridge', [], [['ports', 'delete', ovsSet(...ports.map((r) => r._uuid as Uuid))]]);
+      // Unlinked from their bridge, the Port and Interface rows are garbage-collected.
+      del.mutate('Bridge', [], [['ports', 'delete', ovsSet(...ports.map((p) => uuidOf(p.uuid)))]]);
     }
-    await this.commit(del);
+    await this.commit(del, { work: bridges.reduce((n, b) => n + b.portCount, 0) });
     return {
-      bridges: bridges.map((r) => String(r.name)).sort(),
-      ports: ports.map((r) => String(r.name)).sort(),
+      bridges: bridges.map((b) => b.name).sort(),
+      ports: ports.map((p) => p.name).sort(),
     };
   }
+}
+
+function uuidOf(value: string): Uuid {
+  return new Uuid(value);
 }
 
 function mapOrSet(v: OvsdbValue): OvsdbValue {

@@ -1,3 +1,4 @@
+// When an agent loop must rescan ports (Neutron: agent/common/polling.py, base_polling.py).
 /**
  * Decides when an agent loop must rescan ports (Neutron's polling managers). The loop asks
  * {@link isPollingRequired} each iteration and calls {@link pollingCompleted} after a successful scan;

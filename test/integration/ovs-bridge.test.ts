@@ -5,7 +5,8 @@ import { OvsBridge } from '../../src/ovs/bridge.js';
 import { BridgeNotFoundError } from '../../src/ovs/errors.js';
 import { Ovs } from '../../src/ovs/ovs.js';
 import { mapRecord } from '../../src/ovs/ovsdb/values.js';
-import { OWNER_KEY } from '../../src/ovs/validate.js';
+import { OWNER_KEY } from '../../src/ovs/ownership.js';
+import { vifPortSpec } from '../../src/ovs/ports.js';
 import { usePrivateOvs } from '../helpers/ovs-sandbox.js';
 import { rootOnly } from '../helpers/root.js';
 
@@ -188,3 +189,42 @@ test('bad input changes nothing: missing bridge, bad names, bad tags', rootOnly,
   await assert.rejects(br.addPorts([twice, twice]), /given twice/);
   assert.equal(await env.ovs.vsctl(['show']), before);
 });
+
+test(
+  'ensurePorts converges on the real switch: twice is a no-op, a port deleted with ovs-vsctl comes back, drift is fixed',
+  rootOnly,
+  async () => {
+    const br = new OvsBridge(env.sw, env.ovs.name('en'));
+    await br.create();
+    const specs = [1, 2, 3].map((n) =>
+      vifPortSpec({ name: env.ovs.name(`en${n}`), ifaceId: `en-${n}`, mac: `fa:16:3e:00:60:0${n}` }),
+    );
+    const names = specs.map((s) => s.name).sort();
+    assert.deepEqual((await br.ensurePorts(specs)).added, names);
+    const uuids = async () => (await env.ovs.list('Port', ...names)).map((r) => String(r._uuid));
+    const before = await uuids();
+    assert.deepEqual(await br.ensurePorts(specs), { added: [], updated: [], replaced: [], deleted: [] });
+    assert.deepEqual(await uuids(), before, 'the same rows');
+    await env.ovs.vsctl(['del-port', br.name, names[1]!]);
+    await env.ovs.vsctl(['set', 'Port', names[2]!, 'tag=9']);
+    const plan = await br.ensurePorts(specs);
+    assert.deepEqual([plan.added, plan.updated], [[names[1]], [names[2]]]);
+    const after = await env.ovs.list('Port', ...names);
+    assert.equal(after[0]?._uuid, before[0], 'the untouched port is the same row');
+    for (const r of after)
+      assert.deepEqual([r.tag, r.vlan_mode, r.trunks], [4095, 'trunk', 4095], String(r.name));
+    // observe() sees what ovs-vsctl sees.
+    const seen = (await br.observe())!;
+    assert.deepEqual(
+      seen.ports.map((p) => [
+        p.name,
+        p.interfaces[0]?.externalIds['iface-id'],
+        typeof p.interfaces[0]?.ofport,
+      ]),
+      [[br.name, undefined, 'number'], ...names.map((n, i) => [n, `en-${i + 1}`, 'number'])],
+    );
+    assert.deepEqual((await br.ensurePorts(specs.slice(0, 1), { prune: true })).deleted, names.slice(1));
+    assert.deepEqual(await br.listPorts(), names.slice(0, 1));
+    await br.destroy();
+  },
+);

@@ -140,3 +140,38 @@ test(
     await env.client.transact(tx, { waitForVswitchd: 5000 });
   },
 );
+
+test(
+  'the interface monitor with a bridge filter sees only that bridge, on the real switch',
+  rootOnly,
+  async () => {
+    const a = new OvsBridge(env.sw, env.ovs.name('fa'));
+    const b = new OvsBridge(env.sw, env.ovs.name('fb'));
+    await Promise.all([a.create(), b.create()]);
+    const mon = new InterfaceMonitor(env.client, { bridges: [a.name] });
+    await mon.start();
+    assert.deepEqual(
+      mon.getEvents().added.map((e) => e.name),
+      [a.name],
+    );
+    await b.addPort({ name: env.ovs.name('fb1'), type: 'internal' });
+    await a.addPort({ name: env.ovs.name('fa1'), type: 'internal' });
+    const added = mon.getEvents().added;
+    assert.deepEqual(
+      added.map((e) => e.name),
+      [env.ovs.name('fa1')],
+    );
+    assert.equal(typeof added[0]?.ofport, 'number');
+    await a.destroy();
+    await mon.waitForUpdate(200);
+    assert.deepEqual(
+      mon
+        .getEvents()
+        .removed.map((e) => e.name)
+        .sort(),
+      [a.name, env.ovs.name('fa1')].sort(),
+    );
+    await mon.stop();
+    await b.destroy();
+  },
+);

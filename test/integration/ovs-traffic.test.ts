@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import { ProcessError } from '../../src/exec/process-error.js';
 import { OvsBridge } from '../../src/ovs/bridge.js';
-import { OfctlFlows } from '../../src/ovs/flows.js';
+import { COOKIE_ANY, OfctlFlows } from '../../src/ovs/flows.js';
 import { usePrivateOvs } from '../helpers/ovs-sandbox.js';
 import { rootOnly } from '../helpers/root.js';
 import { type Sandbox, sandbox } from '../helpers/sandbox.js';
@@ -113,5 +113,97 @@ test(
     assert.equal(mod?.actions, 'NORMAL');
     assert.ok((mod?.nPackets ?? 0) > 0, 'counters parsed');
     await flows.deleteFlowsByCookie();
+  },
+);
+
+test(
+  'unbound ports on the dead VLAN pass no traffic to each other; tagged with one real tag they do',
+  rootOnly,
+  async (t) => {
+    const sb = sandbox(t);
+    const br = new OvsBridge(env.sw, env.ovs.name('dv'));
+    await br.create({ datapathType: 'netdev' });
+    const [p1, p2] = [env.ovs.name('dv1'), env.ovs.name('dv2')];
+    // VIF ports start on the dead VLAN, as Neutron's interface driver leaves them until bound.
+    await br.addVifPorts([
+      { name: p1, ifaceId: 'dead-1', mac: 'fa:16:3e:00:40:01' },
+      { name: p2, ifaceId: 'dead-2', mac: 'fa:16:3e:00:40:02' },
+    ]);
+    sb.defer(() => br.destroy());
+    sb.defer(() => br.deletePorts([p1, p2]));
+    const ns: string[] = [];
+    for (const [i, p] of [p1, p2].entries()) {
+      ns.push(await sb.namespace(`dv${i}`));
+      await env.ovs.moveToNamespace(p, ns[i]!);
+      await sb.exec(ns[i]!, ['ip', 'link', 'set', p, 'address', `fa:16:3e:00:40:0${i + 1}`]);
+      await sb.exec(ns[i]!, ['ip', 'addr', 'add', `10.250.41.${i + 1}/24`, 'dev', p]);
+      await sb.exec(ns[i]!, ['ip', 'link', 'set', p, 'up']);
+    }
+    // Oracle: ovs-vsctl sees Neutron's dead-VLAN shape on both ports.
+    for (const p of [p1, p2]) {
+      const [row] = await env.ovs.list('Port', p);
+      assert.deepEqual([row?.tag, row?.vlan_mode, row?.trunks], [4095, 'trunk', 4095], p);
+    }
+    assert.equal(await sb.ping(ns[0]!, '10.250.41.2', 2), false, 'two dead ports cannot reach each other');
+    assert.equal(await br.setPortTag(p1, 33), true);
+    assert.equal(await sb.ping(ns[0]!, '10.250.41.2', 2), false, 'one bound, one dead: still nothing');
+    assert.equal(await br.setPortTag(p2, 33), true);
+    // The pings that had to fail left a FAILED neighbour entry, which delays the next ARP by a
+    // second: forget it, so the ping below measures the switch, not the kernel's ARP back-off.
+    for (const n of ns) await sb.exec(n, ['ip', 'neigh', 'flush', 'all']);
+    for (const p of [p1, p2]) {
+      const [row] = await env.ovs.list('Port', p);
+      assert.deepEqual([row?.tag, row?.vlan_mode, row?.trunks], [33, [], []], `${p} is an access port now`);
+    }
+    assert.equal(await sb.ping(ns[0]!, '10.250.41.2', 3), true, 'both on VLAN 33: they reach each other');
+    assert.equal(await br.markDead(p2), true);
+    assert.equal(await sb.ping(ns[0]!, '10.250.41.2', 2), false, 'marked dead again: cut off');
+  },
+);
+
+test(
+  'flows: COOKIE_ANY deletes every flow, and no match can reach past the owner’s cookie',
+  rootOnly,
+  async () => {
+    const br = new OvsBridge(env.sw, env.ovs.name('ck'));
+    await br.create({ datapathType: 'netdev' });
+    try {
+      const mine = new OfctlFlows(br.name, { env: env.ovs.env, cookie: 0xa1n });
+      const theirs = new OfctlFlows(br.name, { env: env.ovs.env, cookie: 0xb2n });
+      const cookies = async () =>
+        (await mine.dumpFlows())
+          .map((f) => `${f.cookie.toString(16)}/${f.table}`)
+          .sort()
+          .join(' ');
+      const fill = async () => {
+        await mine.addFlows([
+          { priority: 10, actions: 'drop' },
+          { table: 3, priority: 10, actions: 'drop' },
+        ]);
+        await theirs.addFlows([
+          { priority: 11, actions: 'drop' },
+          { table: 3, priority: 11, actions: 'drop' },
+        ]);
+      };
+      await fill();
+      const full = await cookies();
+      assert.equal(full, '0/0 a1/0 a1/3 b2/0 b2/3', 'the NORMAL flow vswitchd installs, and both owners');
+      // A match that names a cookie (any spelling) is refused before ovs-ofctl runs: nothing of theirs goes.
+      for (const match of ['cookie=0/0', 'ip cookie:0/0', 'cookie(0/0)', 'table=3', 'priority=11']) {
+        await assert.rejects(mine.deleteFlows([{ match }]), InvalidInputError, match);
+      }
+      assert.equal(await cookies(), full);
+      await mine.deleteFlows([{ table: 3 }]);
+      assert.equal(await cookies(), '0/0 a1/0 b2/0 b2/3', 'only my table-3 flow went');
+      await mine.deleteFlows([{ cookie: COOKIE_ANY, table: 3 }]);
+      assert.equal(await cookies(), '0/0 a1/0 b2/0');
+      await mine.deleteFlows([{ cookie: COOKIE_ANY }]);
+      assert.equal(await cookies(), '', 'COOKIE_ANY alone: every flow of the bridge');
+      await fill();
+      await mine.deleteAllFlows();
+      assert.equal(await cookies(), '');
+    } finally {
+      await br.destroy();
+    }
   },
 );

@@ -4,6 +4,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { InvalidInputError } from '../../src/errors.js';
 import { InterfaceMonitor } from '../../src/ovs/interface-monitor.js';
 import { OvsdbClient } from '../../src/ovs/ovsdb/client.js';
 import { OvsdbTimedOutError } from '../../src/ovs/ovsdb/errors.js';
@@ -134,4 +135,27 @@ test('InterfaceMonitor: concurrent starts make one monitor, and stop() during th
   await lateStart;
   assert.equal(late.active, false, 'a stop during the start wins');
   assert.deepEqual(methods, ['monitor', 'monitor_cancel', 'monitor', 'monitor_cancel']);
+});
+
+test('a string the server cannot take is refused before anything is sent; the connection stays', async (t) => {
+  const methods: string[] = [];
+  const server = new FakeServer((m, s) => {
+    methods.push(m.method);
+    reply(s, m.id, m.method === 'transact' ? [{}] : {});
+  });
+  await server.listen();
+  t.after(() => server.stop());
+  const client = await OvsdbClient.connect({ socketPath: server.path, requestTimeoutMs: 2000 });
+  t.after(() => client.close());
+  for (const bad of ['a\0b', '\udfff']) {
+    await assert.rejects(client.transact([{ op: 'comment', comment: bad }]), InvalidInputError);
+    await assert.rejects(
+      client.monitor({ [`T${bad}`]: {} }, () => {}),
+      InvalidInputError,
+    );
+  }
+  assert.deepEqual(methods, [], 'nothing reached the server');
+  await client.transact([{ op: 'comment', comment: 'fine' }]);
+  assert.deepEqual(methods, ['transact']);
+  assert.equal(server.connections, 1);
 });

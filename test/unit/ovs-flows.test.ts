@@ -1,7 +1,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
-import { addFlowLine, COOKIE_ANY, filterLine, OfctlFlows, parseDumpFlows } from '../../src/ovs/flows.js';
+import {
+  addFlowLine,
+  COOKIE_ANY,
+  filterLine,
+  flowKeys,
+  modFlowLine,
+  OfctlFlows,
+  parseDumpFlows,
+} from '../../src/ovs/flows.js';
+import type { OfctlExecutor, OfctlRunOptions } from '../../src/ovs/ofctl.js';
 import { AlwaysPoll, InterfacePollingMinimizer } from '../../src/ovs/polling.js';
 import { vifPortSpec } from '../../src/ovs/ports.js';
 
@@ -39,19 +48,130 @@ test('malformed flows are refused before anything runs', () => {
 
 test('delete and modify filters: priority only when strict, cookie matched exactly unless COOKIE_ANY', () => {
   assert.equal(filterLine({ match: { in_port: 1 } }, false, 0xan), 'cookie=0xa/-1,in_port=1');
-  assert.equal(filterLine({ cookie: COOKIE_ANY, table: 3 }, false, 0xan), 'table=3');
+  assert.equal(filterLine({ cookie: COOKIE_ANY, table: 3 }, false, 0xan), 'table=3,cookie=0/0');
   assert.equal(filterLine({ priority: 9, match: 'ip' }, true, 0xan), 'priority=9,cookie=0xa/-1,ip');
   assert.throws(() => filterLine({ priority: 9 }, false, 1n), InvalidInputError);
   assert.throws(() => filterLine({ match: 'ip' }, true, 1n), InvalidInputError);
 });
 
+/** An ovs-ofctl that records its calls and prints `stdout`. */
+function recorder(stdout = '') {
+  const calls: { args: readonly string[]; opts: OfctlRunOptions | undefined }[] = [];
+  const executor: OfctlExecutor = {
+    run: async (args, opts) => {
+      calls.push({ args, opts });
+      return stdout;
+    },
+  };
+  return { calls, executor };
+}
+
 test('OfctlFlows refuses a whole batch with one bad flow without running ovs-ofctl', async () => {
-  const f = new OfctlFlows('br-int', { cookie: 1n, env: { PATH: '/nonexistent' } });
+  const { calls, executor } = recorder();
+  const f = new OfctlFlows('br-int', { cookie: 1n, executor });
   await assert.rejects(f.addFlows([{ actions: 'drop' }, { actions: [] }]), InvalidInputError);
   await assert.rejects(f.deleteFlows([{ priority: 1 }]), InvalidInputError);
+  await assert.rejects(f.deleteFlows([{}, { match: 'cookie=0/0' }]), InvalidInputError);
+  assert.deepEqual(calls, []);
   assert.throws(() => new OfctlFlows('a-bridge-name-too-long'), InvalidInputError);
   const [c1, c2] = [new OfctlFlows('br').cookie, new OfctlFlows('br').cookie];
   assert.notEqual(c1, c2, 'random default cookies');
+});
+
+test('a bridge name starting with "-" is refused: ovs-ofctl would read it as an option', () => {
+  for (const name of ['-h', '--help', '-', '--strict']) {
+    assert.throws(() => new OfctlFlows(name), InvalidInputError, name);
+  }
+});
+
+test('OfctlFlows runs one ovs-ofctl per batch through its executor, the batch on stdin', async () => {
+  const dump = ' cookie=0x5, duration=1s, table=0, n_packets=0, n_bytes=0, priority=1 actions=drop\n';
+  const { calls, executor } = recorder(dump);
+  const f = new OfctlFlows('br-int', { cookie: 5n, executor, env: { OVS_RUNDIR: '/x' }, timeoutMs: 7 });
+  await f.addFlows([{ actions: 'drop' }, { table: 1, priority: 2, match: 'ip', actions: 'NORMAL' }]);
+  await f.modFlows([{ priority: 2, table: 1, match: 'ip', actions: 'drop' }], { strict: true });
+  await f.deleteFlows([{ table: 1 }]);
+  await f.deleteAllFlows();
+  assert.equal((await f.dumpFlows({ table: 0 })).length, 1);
+  assert.deepEqual(
+    calls.map((c) => [c.args.join(' '), c.opts?.input]),
+    [
+      [
+        '--bundle add-flows br-int -',
+        'table=0,priority=1,cookie=0x5,idle_timeout=0,hard_timeout=0,actions=drop\n' +
+          'table=1,priority=2,cookie=0x5,idle_timeout=0,hard_timeout=0,ip,actions=NORMAL\n',
+      ],
+      ['--bundle --strict mod-flows br-int -', 'table=1,priority=2,cookie=0x5/-1,ip,actions=drop\n'],
+      ['--bundle del-flows br-int -', 'table=1,cookie=0x5/-1\n'],
+      ['--bundle del-flows br-int -', 'cookie=0/0\n'],
+      ['dump-flows br-int table=0', undefined],
+    ],
+  );
+  assert.deepEqual(calls[0]?.opts?.env, { OVS_RUNDIR: '/x' });
+  assert.equal(calls[0]?.opts?.timeoutMs, 7);
+});
+
+test('COOKIE_ANY selects every flow with a line ovs-ofctl does not skip (an empty line deletes nothing)', () => {
+  assert.equal(filterLine({ cookie: COOKIE_ANY }, false, 0xan), 'cookie=0/0');
+  assert.equal(modFlowLine({ cookie: COOKIE_ANY, actions: 'drop' }, false, 0xan), 'cookie=0/0,actions=drop');
+});
+
+test('a match can never set the table, priority, cookie, timeouts or flags, in any spelling', () => {
+  const smuggled = [
+    'cookie=0/0',
+    'ip cookie:0/0',
+    'ip,COOKIE=0x1/0',
+    'cookie(0/0)',
+    '\tcookie=1',
+    'table=3',
+    'in_port=1 table:0',
+    'priority=5',
+    'idle_timeout=5',
+    'hard_timeout=5',
+    'importance=3',
+    'out_port=1',
+    'out_group=1',
+    'send_flow_rem',
+    'check_overlap',
+    'reset_counts',
+    'n_packets=0',
+    'ip # comment hides the rest',
+  ];
+  for (const match of smuggled) {
+    assert.throws(() => filterLine({ match }, false, 1n), InvalidInputError, match);
+    assert.throws(() => addFlowLine({ match, actions: 'drop' }, 1n), InvalidInputError, match);
+  }
+  const dicts: Record<string, string | number>[] = [{ cookie: '0/0' }, { table: 1 }, { priority: 1 }];
+  for (const match of dicts) {
+    assert.throws(() => filterLine({ match }, false, 1n), InvalidInputError, JSON.stringify(match));
+  }
+  // Real match fields, including values with colons, slashes and parentheses, still pass.
+  for (const match of [
+    'ip,nw_src=10.0.0.0/24',
+    'dl_dst=01:00:00:00:00:00/01:00:00:00:00:00',
+    'tcp,tp_dst=80',
+    'ct_state=+trk-new',
+    'reg0=0x5/0xff',
+    'in_port=LOCAL',
+  ]) {
+    assert.match(filterLine({ match }, false, 1n), /^cookie=0x1\/-1,/);
+  }
+});
+
+test('flow text is split into keys exactly as ovs-ofctl splits it', () => {
+  assert.deepEqual(flowKeys('a=b(c,d),e:f g(h) ,, i'), ['a', 'e', 'g', 'i']);
+  assert.deepEqual(flowKeys('x=1(2,cookie=3)'), ['x'], 'parentheses keep a value together');
+  assert.deepEqual(flowKeys('x=(unbalanced,cookie=0/0'), ['x'], 'an open parenthesis runs to the end');
+  assert.deepEqual(flowKeys('\tip\rtcp'), ['ip', 'tcp']);
+});
+
+test('control characters and "#" are refused in matches and actions', () => {
+  for (const bad of ['ip\0', 'ip\tcookie=1', 'ip\u2028', 'ip\u0085']) {
+    assert.throws(() => filterLine({ match: bad }, false, 1n), InvalidInputError, JSON.stringify(bad));
+  }
+  assert.throws(() => addFlowLine({ actions: 'drop\0' }, 1n), InvalidInputError);
+  assert.throws(() => addFlowLine({ actions: ['NORMAL', 'drop#x'] }, 1n), InvalidInputError);
+  assert.throws(() => addFlowLine({ actions: 'drop\nadd,actions=NORMAL' }, 1n), InvalidInputError);
 });
 
 test('dump-flows output parses into entries; header lines are skipped', () => {

@@ -1,3 +1,4 @@
+// The RFC 7047 client over a unix socket: the real OvsdbTransport (ovsdbapp: backend/ovs_idl Connection).
 import { connect, type Socket } from 'node:net';
 import { OvsdbConnectionError, OvsdbRpcError, operationError } from './errors.js';
 import { JsonSplitter } from './framing.js';
@@ -10,7 +11,12 @@ import {
   type MonitorState,
 } from './monitor-updates.js';
 import { encodeOperation, type Operation, type OperationResult, Transaction } from './operations.js';
+import type { Monitor, OvsdbTransport, TransactOptions } from './transport.js';
 import { decodeRow, decodeValue, type Uuid } from './values.js';
+import { curCfgWait, DEFAULT_VSWITCHD_WAIT_MS, transactAndWait } from './vswitchd.js';
+import { checkWireText, wireString } from './wire-text.js';
+
+export type { Monitor, TransactOptions } from './transport.js';
 
 /** The system ovsdb-server's socket on Debian. */
 export const DEFAULT_OVSDB_SOCKET = '/var/run/openvswitch/db.sock';
@@ -27,24 +33,6 @@ export interface OvsdbClientOptions {
   readonly requestTimeoutMs?: number;
 }
 
-/** Options for {@link OvsdbClient.transact}. */
-export interface TransactOptions {
-  /**
-   * Resolve only once ovs-vswitchd has applied the change (the `next_cfg`/`cur_cfg` handshake
-   * ovs-vsctl does): needed before reading `ofport` or using a new device. Value: timeout in ms
-   * (true means 10 s). Ignored for read-only transactions.
-   */
-  readonly waitForVswitchd?: boolean | number;
-}
-
-/** A live monitor; survives reconnects until cancelled. */
-export interface Monitor {
-  /** The JSON-RPC monitor id. */
-  readonly id: string;
-  /** Stops the monitor (`monitor_cancel`); idempotent. */
-  cancel(): Promise<void>;
-}
-
 interface Pending {
   readonly method: string;
   readonly resolve: (v: unknown) => void;
@@ -55,9 +43,9 @@ interface Pending {
 /**
  * A small RFC 7047 client over a unix socket: JSON-RPC framing, request ids, `echo` answered,
  * `get_schema`, `transact`, `monitor`/`monitor_cancel`, the vswitchd apply wait, and reconnect
- * that re-establishes monitors. One connection, requests pipelined.
+ * that re-establishes monitors. One connection, requests pipelined. The real {@link OvsdbTransport}.
  */
-export class OvsdbClient {
+export class OvsdbClient implements OvsdbTransport {
   /** The database transactions and monitors use. */
   readonly database: string;
   /** The server socket. */
@@ -250,8 +238,11 @@ export class OvsdbClient {
   }
 
   /**
-   * Runs operations as ONE transaction; returns one result per operation.
+   * Runs operations as ONE transaction; returns one result per operation. Every string is checked
+   * before anything is sent (a NUL or a lone surrogate would make the server drop the connection
+   * and fail every request in flight).
    *
+   * @throws {InvalidInputError} for a string the server cannot take; nothing was sent
    * @throws {OvsdbOperationError} (or a subclass) when an operation or the commit failed; nothing committed
    * @throws {OvsdbTimedOutError} when `waitForVswitchd` ran out of time (the change itself is committed)
    * @throws {OvsdbConnectionError} / {@link OvsdbRpcError} as {@link request}
@@ -261,54 +252,32 @@ export class OvsdbClient {
     opts: TransactOptions = {},
   ): Promise<OperationResult[]> {
     const list = ops instanceof Transaction ? ops.ops : ops;
-    const readOnly = list.every((o) => o.op === 'select' || o.op === 'wait' || o.op === 'comment');
-    const wait = opts.waitForVswitchd && !readOnly;
-    const all: Operation[] = wait
-      ? [
-          ...list,
-          { op: 'mutate', table: 'Open_vSwitch', where: [], mutations: [['next_cfg', '+=', 1]] },
-          { op: 'select', table: 'Open_vSwitch', where: [], columns: ['next_cfg'] },
-        ]
-      : [...list];
-    const results = await this.rawTransact(all);
-    if (wait) {
-      const next = results[results.length - 1]?.rows?.[0]?.next_cfg;
-      const timeoutMs = typeof opts.waitForVswitchd === 'number' ? opts.waitForVswitchd : 10_000;
-      if (typeof next === 'number') await this.waitForCurCfg(next, timeoutMs);
-    }
-    return results.slice(0, list.length);
+    checkWireText(list);
+    const w = opts.waitForVswitchd;
+    const waitMs = typeof w === 'number' ? w : w ? DEFAULT_VSWITCHD_WAIT_MS : false;
+    return transactAndWait((o, timeoutMs) => this.rawTransact(o, timeoutMs), list, waitMs);
   }
 
   /**
    * Waits until ovs-vswitchd reports `cur_cfg >= cfg`. Done as a server-side `wait` (the server
-   * re-evaluates it on every change), so it costs one round trip, not polling: "no Open_vSwitch row
-   * has cur_cfg < cfg".
+   * re-evaluates it on every change), so it costs one round trip, not polling.
    *
    * @throws {OvsdbTimedOutError} after `timeoutMs`
    */
-  async waitForCurCfg(cfg: number, timeoutMs = 10_000): Promise<void> {
+  async waitForCurCfg(cfg: number, timeoutMs = DEFAULT_VSWITCHD_WAIT_MS): Promise<void> {
     // The server answers a timed-out wait itself: give it a second longer than the wait, so the
-    // caller gets OvsdbTimedOutError rather than a client-side "no answer", and a wait longer
-    // than the request timeout is not cut short.
-    await this.rawTransact(
-      [
-        {
-          op: 'wait',
-          table: 'Open_vSwitch',
-          where: [['cur_cfg', '<', cfg]],
-          columns: [],
-          until: '==',
-          rows: [],
-          timeoutMs,
-        },
-      ],
-      Math.max(this.timeoutMs, timeoutMs + 1000),
-    );
+    // caller gets OvsdbTimedOutError rather than a client-side "no answer".
+    await this.rawTransact([curCfgWait(cfg, timeoutMs)], timeoutMs + 1000);
   }
 
+  // A wait longer than the request timeout is not cut short: the request gets the longer of the two.
   private async rawTransact(ops: readonly Operation[], timeoutMs?: number): Promise<OperationResult[]> {
     await this.ensureConnected();
-    const reply = await this.call('transact', [this.database, ...ops.map(encodeOperation)], timeoutMs);
+    const reply = await this.call(
+      'transact',
+      [this.database, ...ops.map(encodeOperation)],
+      Math.max(this.timeoutMs, timeoutMs ?? 0),
+    );
     if (!Array.isArray(reply))
       throw new OvsdbRpcError('transact', `unexpected reply ${JSON.stringify(reply)}`);
     const out: OperationResult[] = [];
@@ -331,6 +300,10 @@ export class OvsdbClient {
    * then-current rows again with `initial` true.
    */
   async monitor(requests: MonitorRequests, handler: MonitorHandler): Promise<Monitor> {
+    for (const [table, q] of Object.entries(requests)) {
+      wireString(table, 'monitor table name');
+      for (const c of q.columns ?? []) wireString(c, `monitor ${JSON.stringify(table)} column name`);
+    }
     const id = `m${this.nextMonitor++}`;
     const state: MonitorState = { id, requests, handler, queue: [] };
     await this.ensureConnected(); // first, so a reconnect in progress does not also start this monitor

@@ -1,3 +1,4 @@
+// OVSDB's errors, typed: connection, RPC, and per-operation failures (ovsdbapp: exceptions).
 import { TenantnetError } from '../../errors.js';
 
 /** The root of the OVSDB client's errors. */
@@ -66,6 +67,28 @@ export class OvsdbConstraintViolationError extends OvsdbOperationError {}
 export class OvsdbSyntaxError extends OvsdbOperationError {}
 /** A `wait` operation's condition did not hold within its timeout. */
 export class OvsdbTimedOutError extends OvsdbOperationError {}
+/**
+ * ovs-vswitchd did not apply a committed change within the wait's timeout (`cur_cfg` stayed below
+ * the transaction's `next_cfg`). The change IS committed; vswitchd may still apply it later.
+ */
+export class OvsdbVswitchdTimeoutError extends OvsdbTimedOutError {
+  /**
+   * @param cfg the `next_cfg` the change was given
+   * @param timeoutMs how long the wait was
+   */
+  constructor(
+    readonly cfg: number,
+    readonly timeoutMs: number,
+  ) {
+    super(
+      'timed out',
+      `ovs-vswitchd did not apply configuration ${cfg} within ${timeoutMs} ms (the change is committed)`,
+      0,
+      'wait',
+    );
+  }
+}
+
 /** A transaction left a strong reference to a row that does not exist (`referential integrity violation`). */
 export class OvsdbReferentialIntegrityError extends OvsdbOperationError {}
 

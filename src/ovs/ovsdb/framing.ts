@@ -1,3 +1,4 @@
+// JSON values back to back on a byte stream, as ovsdb-server writes them (OVS: lib/jsonrpc.c).
 /**
  * Splits a byte stream of JSON values sent back to back (no newline, no length prefix), as
  * ovsdb-server does, into whole values. It scans bytes, not characters: the structural characters

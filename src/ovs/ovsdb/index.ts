@@ -1,9 +1,8 @@
+// The native OVSDB client's public face (ovsdbapp's backend, without the IDL).
 export {
   DEFAULT_OVSDB_SOCKET,
-  type Monitor,
   OvsdbClient,
   type OvsdbClientOptions,
-  type TransactOptions,
 } from './client.js';
 export {
   OvsdbConnectionError,
@@ -14,19 +13,23 @@ export {
   OvsdbRpcError,
   OvsdbSyntaxError,
   OvsdbTimedOutError,
+  OvsdbVswitchdTimeoutError,
   operationError,
 } from './errors.js';
 export { JsonSplitter } from './framing.js';
 export type { MonitorHandler, MonitorRequests, RowUpdate, TableUpdates } from './monitor-updates.js';
 export {
+  byName,
   byUuid,
   type Condition,
   encodeOperation,
   type Mutation,
+  mergeMapOps,
   type Operation,
   type OperationResult,
   Transaction,
 } from './operations.js';
+export type { Monitor, OvsdbTransport, TransactOptions } from './transport.js';
 export {
   atomText,
   decodeRow,
@@ -48,3 +51,5 @@ export {
   Uuid,
   uuid,
 } from './values.js';
+export { curCfgWait, DEFAULT_VSWITCHD_WAIT_MS, nextCfgOps, transactAndWait } from './vswitchd.js';
+export { checkWireText, wireString } from './wire-text.js';

@@ -1,4 +1,14 @@
-import { encodeRow, encodeValue, NamedUuid, type OvsdbRow, type OvsdbValue, Uuid } from './values.js';
+// Transaction operations as data (RFC 7047 §5.2) and the Transaction that collects them (ovsdbapp: Transaction).
+import {
+  encodeRow,
+  encodeValue,
+  NamedUuid,
+  type OvsdbRow,
+  type OvsdbValue,
+  ovsMap,
+  ovsSet,
+  Uuid,
+} from './values.js';
 
 /** A `where` clause term: `[column, function, value]` (RFC 7047 §5.1). */
 export type Condition = readonly [
@@ -99,6 +109,28 @@ export function encodeOperation(o: Operation): Record<string, unknown> {
     case 'comment':
       return { op: 'comment', comment: o.comment };
   }
+}
+
+/** `name == value`: rows of Bridge, Port and Interface are found by their unique name. */
+export function byName(name: string): Condition[] {
+  return [['name', '==', name]];
+}
+
+/**
+ * Appends the mutate that merges `keys` into a map column (other keys stay; a key given replaces its
+ * value), as `ovs-vsctl set T R col:k=v` does: delete the keys, then insert the pairs. Pure.
+ */
+export function mergeMapOps(
+  tx: Transaction,
+  table: string,
+  where: readonly Condition[],
+  column: string,
+  keys: Readonly<Record<string, string>>,
+): number {
+  return tx.mutate(table, where, [
+    [column, 'delete', ovsSet(...Object.keys(keys))],
+    [column, 'insert', ovsMap(keys)],
+  ]);
 }
 
 /** A condition matching one row by uuid (`_uuid == uuid`). */

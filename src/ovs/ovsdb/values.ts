@@ -1,3 +1,4 @@
+// OVSDB values (atoms, sets, maps, uuids) and their wire forms (RFC 7047 §5.1; OVS: lib/ovsdb-data.c).
 import { InvalidInputError } from '../../errors.js';
 
 /** A row's `_uuid` or a reference to a row (`["uuid", "…"]` on the wire). */
