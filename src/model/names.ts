@@ -13,7 +13,7 @@ import type { Cidr } from '../net/types.js';
 import type { Resource } from './types.js';
 
 /** The longest resource name an owner mark carries (`src/net/ownership.ts`). */
-export const MAX_NAME = 64;
+export const MAX_NAME = 80;
 
 /** The owner, owner-derived id and name of one resource. Pure. */
 export function identity(topology: TopologyName, kind: ResourceKind, name: ResourceName): Resource {
@@ -32,7 +32,7 @@ function hexTail(address: string): string {
 /**
  * The name of a subnet: its network's name and its CIDR, `web_10-10-1-0-24`, `web_fd00-1---64`. It
  * follows the CIDR, not the subnet's place in the list, so reordering subnets renames nothing. A name
- * past 64 characters (a long network name with a long IPv6 CIDR) ends in a hash of the CIDR instead. Pure.
+ * past 80 characters (a long network name with a long IPv6 CIDR) ends in a hash of the CIDR instead. Pure.
  */
 export function subnetName(network: ResourceName, cidr: Cidr): ResourceName {
   const slug = hexTail(cidr.slice(0, cidr.lastIndexOf('/')))
@@ -60,7 +60,7 @@ export function gatewayPortName(router: ResourceName): ResourceName {
 
 /**
  * A router's port on an internal network: `qr_<router>_<network>`; null when the two names together
- * pass the 64 characters an owner mark allows (the caller reports it).
+ * pass the 80 characters an owner mark allows (the caller reports it).
  */
 export function interfacePortName(router: ResourceName, network: ResourceName): ResourceName | null {
   const name = `qr_${router}_${network}`;

@@ -10,7 +10,7 @@ import { type LinkGroup, linkGroup } from './types.js';
 /** A topology name: 1-32 of `a-z 0-9 -`, starting and ending with a letter or digit. */
 export type TopologyName = string & { readonly __brand: 'TopologyName' };
 /**
- * A resource name inside a topology: 1-64 of `a-z 0-9 _ -`, starting with a letter or digit. Names
+ * A resource name inside a topology: 1-80 of `a-z 0-9 _ -`, starting with a letter or digit. Names
  * users give are narrower ({@link userName}: no `_`), so names tenantnet derives for parts of them
  * (`qr_r1_web`: router r1's port on network web) can use `_` as a separator and never collide.
  */
@@ -41,7 +41,7 @@ const KINDS: ReadonlySet<string> = new Set<ResourceKind>([
 ]);
 
 const TOPOLOGY = /^[a-z0-9](?:[a-z0-9-]{0,30}[a-z0-9])?$/;
-const RESOURCE = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+const RESOURCE = /^[a-z0-9][a-z0-9_-]{0,79}$/;
 
 /**
  * Validates a topology name (1-32 of `a-z 0-9 -`, not starting or ending with `-`).
@@ -60,7 +60,7 @@ export function topologyName(value: string, where = 'topology name'): TopologyNa
 }
 
 /**
- * Validates a resource name as tenantnet derives them (1-64 of `a-z 0-9 _ -`, starting with a letter
+ * Validates a resource name as tenantnet derives them (1-80 of `a-z 0-9 _ -`, starting with a letter
  * or digit).
  *
  * @throws {InvalidInputError} naming the value and `where`
@@ -69,7 +69,7 @@ export function resourceName(value: string, where = 'name'): ResourceName {
   const v = requireString(value, where);
   if (!RESOURCE.test(v)) {
     throw new InvalidInputError(
-      `${where}: ${JSON.stringify(v)} is not a valid name (1-64 of a-z 0-9 _ -, starting with a letter or digit)`,
+      `${where}: ${JSON.stringify(v)} is not a valid name (1-80 of a-z 0-9 _ -, starting with a letter or digit)`,
       where,
     );
   }

@@ -4,9 +4,9 @@ import { readdir } from 'node:fs/promises';
 import fc from 'fast-check';
 import { run } from '../../src/exec/run.js';
 
-// Names made by test sandboxes (this run's and concurrent files'): `t` or `o` + 5 base-36
-// characters, and the private OVS namespaces. Everything else is the host's.
-const SANDBOXED = /(^|[\s"'-])(t|o)[0-9a-z]{5}|tnovs-/;
+// Names made by test sandboxes and benches (this run's and concurrent ones'): `t`, `o` or `b` + 4-5
+// base-36 characters, and the private OVS namespaces. Everything else is the host's.
+const SANDBOXED = /(^|[\s"'-])(t|o|b)[0-9a-z]{4,5}|tnovs-/;
 
 function hostLines(text: string): string[] {
   return text
