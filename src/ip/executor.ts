@@ -1,5 +1,6 @@
 // The ip executor seam and the real one: a registry of batch coprocesses per namespace, released when a namespace goes (Neutron: IPWrapper(namespace)).
 import { type FSWatcher, watch } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { TenantnetError } from '../errors.js';
 import { NETNS_DIR } from '../net/namespace.js';
 import type { IpFamily, NamespaceName } from '../net/types.js';
@@ -21,6 +22,8 @@ export interface IpExecutor {
    * closes its coprocesses there, which would keep the namespace alive). Optional.
    */
   release?(namespace: NamespaceName): Promise<void>;
+  /** The names of the namespaces that exist (`ls /run/netns`), sorted. Optional. */
+  listNamespaces?(): Promise<NamespaceName[]>;
 }
 
 /**
@@ -122,6 +125,9 @@ function stopWatchingIfIdle(): void {
  * (and re-checked) and every referenced namespace checked before the first group is written.
  */
 export const batchExecutor: IpExecutor = {
+  async listNamespaces() {
+    return ((await readdir(NETNS_DIR).catch(() => [] as string[])) as NamespaceName[]).sort();
+  },
   async apply(namespace, ops) {
     return firstError(await this.settle(namespace, ops));
   },

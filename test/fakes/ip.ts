@@ -69,6 +69,11 @@ export class FakeIpKernel implements IpExecutor {
     return [...this.spaces.keys()].filter((k) => k !== '').sort();
   }
 
+  /** {@link IpExecutor.listNamespaces}: the namespaces that exist, sorted. */
+  async listNamespaces(): Promise<NamespaceName[]> {
+    return this.namespaces() as NamespaceName[];
+  }
+
   async apply(namespace: NamespaceName | null, ops: readonly IpOp[]): Promise<OpResult[]> {
     const settled = await this.settle(namespace, ops);
     const failed = settled.find((s) => s.status === 'rejected');

@@ -1,0 +1,74 @@
+// One apply's view of the host: every read a planner needs, made once and shared by all feature
+// layers in that apply (one dump per namespace, one OVSDB select per owner filter, one directory
+// listing of namespaces), so observation cost grows with what is planned, not with the layer count.
+import { type NamespaceState, observeNamespace } from '../ip/observe.js';
+import { type ObservedSet, observeIpsets } from '../iptables/ipset.js';
+import type { NamespaceName } from '../net/types.js';
+import type { OvsObservation, OwnerFilter } from '../ovs/observe.js';
+import type { Executors } from './executors.js';
+import type { Place } from './step.js';
+
+/**
+ * Memoised, read-only observations for one plan. Create one per plan/apply; call {@link forget} (or
+ * make a new one) after applying, since what it holds is then stale.
+ */
+export class Observation {
+  private readonly memo = new Map<string, Promise<unknown>>();
+
+  /** @param executors where to read from (the same bundle the engine applies through) */
+  constructor(readonly executors: Executors) {}
+
+  private once<T>(key: string, read: () => Promise<T>): Promise<T> {
+    let p = this.memo.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = read();
+      this.memo.set(key, p);
+      // A failed read is not remembered: the next caller tries again.
+      p.catch(() => this.memo.delete(key));
+    }
+    return p;
+  }
+
+  /** The namespace a place stands for (`host` is the host namespace, null for the root). */
+  resolve(place: Place): NamespaceName | null {
+    return place === 'host' ? this.executors.host.namespace : place;
+  }
+
+  /** Everything in one namespace (links, addresses, routes, rules, neighbours), or null when it is missing. */
+  namespace(place: Place): Promise<NamespaceState | null> {
+    const ns = this.resolve(place);
+    return this.once(`ns:${ns ?? ''}`, () => observeNamespace(ns, { executor: this.executors.ip }));
+  }
+
+  /** Names of the namespaces that exist (one directory listing). */
+  namespaces(): Promise<readonly NamespaceName[]> {
+    return this.once('netns', async () => (await this.executors.ip.listNamespaces?.()) ?? []);
+  }
+
+  /** Rows of the switch carrying an owner mark (one select per filter); null without Open vSwitch. */
+  ovs(filter: OwnerFilter): Promise<OvsObservation | null> {
+    const key = 'owner' in filter ? `ovs:=${filter.owner}` : `ovs:^${filter.ownerPrefix}`;
+    return this.once(key, async () => {
+      const ovs = await this.executors.ovs();
+      return ovs ? ovs.observe(filter) : null;
+    });
+  }
+
+  /** The sets of one ipset prefix in a place (one `ipset save`), or null when the namespace is missing. */
+  ipsets(place: Place, prefix: string): Promise<Map<string, ObservedSet> | null> {
+    const ns = this.resolve(place);
+    return this.once(`ipset:${ns ?? ''}:${prefix}`, () =>
+      observeIpsets(ns, { prefix, executor: this.executors.ipset }),
+    );
+  }
+
+  /** A file's content under the state directory, or null. */
+  file(path: string): Promise<string | null> {
+    return this.once(`file:${path}`, () => this.executors.files.read(path));
+  }
+
+  /** Drops everything read so far. */
+  forget(): void {
+    this.memo.clear();
+  }
+}
