@@ -116,7 +116,7 @@ export class Output {
       return;
     }
     const width = Math.max(20, (this.stderr.columns ?? 80) - 1);
-    const shown = text.length > width ? `${text.slice(0, width - 1)}…` : text;
+    const shown = text.length > width ? `${text.slice(0, width - 1).trimEnd()}…` : text;
     this.stderr.write(`\r\x1b[2K${shown}`);
     this.statusShown = true;
   }
@@ -161,7 +161,8 @@ export class Output {
   fail(e: unknown, alreadyShown = false): number {
     this.clearStatus();
     const code = exitCodeOf(e);
-    const message = e instanceof Error ? e.message : String(e);
+    // commander's messages start with "error: ", which the `tenantnet:` prefix replaces.
+    const message = e instanceof Error ? e.message.replace(/^error: /, '') : String(e);
     const problems = problemsOf(e);
     if (!alreadyShown) {
       if (code === EXIT.internal) {

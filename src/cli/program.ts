@@ -11,10 +11,12 @@ import { EXIT, LOG_LEVELS, type LogLevel, Output, type OutputStream } from './ou
 import { loadCommands } from './registry.js';
 import { version } from './version.js';
 
-/** Where the command writes (the process's streams unless a test passes recorders). */
+/** Where the command writes and which verbs it has (the process's streams and commands/ by default). */
 export interface CliIo {
   readonly stdout?: OutputStream;
   readonly stderr?: OutputStream;
+  /** The verbs (default: every module under commands/, see registry.ts); tests pass their own. */
+  readonly commands?: readonly CliCommand[];
 }
 
 const AFTER_HELP = `
@@ -107,7 +109,7 @@ function program(commands: readonly CliCommand[], io: CliIo, dispatch: (code: Pr
 export async function main(argv: readonly string[], io: CliIo = {}): Promise<number> {
   const early = new Output({ json: argv.includes('--json'), stdout: io.stdout, stderr: io.stderr });
   try {
-    const commands = await loadCommands();
+    const commands = io.commands ?? (await loadCommands());
     const state: { ran?: Promise<number> } = {};
     const root = program(commands, io, (p) => {
       state.ran = p;
