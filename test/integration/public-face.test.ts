@@ -91,7 +91,7 @@ test('the package ships the library and tenantnet/testing, and nothing else', ()
   assert.ok(!packedFiles.some((f) => f.startsWith('dist/bench/') || f.startsWith('dist/test/helpers/')));
 });
 
-test('every subpath imports by the package name, exports no plumbing, and the root has every error flat', async () => {
+test('every subpath imports by the package name, exports no plumbing, the root has every error flat, and the fakes drive the verbs', async () => {
   const script = `
     const subpaths = ${JSON.stringify(subpaths.map(specifier))};
     const root = await import(${JSON.stringify(pkg.name)});
@@ -108,6 +108,15 @@ test('every subpath imports by the package name, exports no plumbing, and the ro
       }
     }
     for (const ns of out.namespaces) out.modules['tenantnet:' + ns] = Object.keys(root[ns]);
+    // tenantnet/testing drives the same modules as the subpaths: the verbs of tenantnet/ip on the fake kernel.
+    const ip = await import('tenantnet/ip');
+    const { FakeIpKernel } = await import('tenantnet/testing');
+    const kernel = new FakeIpKernel();
+    const via = { executor: kernel };
+    await ip.createNamespace('qr1', { ...via, promoteSecondaries: false });
+    await ip.addVeth({ ...via, namespace: 'qr1', name: 'qr-1', peer: 'tap1', up: true });
+    out.fakeLinks = (await ip.listLinks({ ...via, namespace: 'qr1' })).map((l) => l.name).sort();
+    out.fakeError = await ip.listLinks({ ...via, namespace: 'qnone' }).then(() => 'none', (e) => e instanceof root.NamespaceNotFoundError);
     process.stdout.write(JSON.stringify(out));
   `;
   const r = await run([process.execPath, '--input-type=module', '-e', script], {
@@ -120,6 +129,8 @@ test('every subpath imports by the package name, exports no plumbing, and the ro
     errors: string[];
     notFlat: string[];
     namespaces: string[];
+    fakeLinks: string[];
+    fakeError: boolean | string;
   };
   for (const s of subpaths)
     assert.ok(out.modules[specifier(s)]!.length > 0, `${specifier(s)} exports nothing`);
@@ -134,6 +145,8 @@ test('every subpath imports by the package name, exports no plumbing, and the ro
   assert.deepEqual(out.notFlat, [], 'every error class is exported flat from the root');
   assert.ok(out.modules['tenantnet/testing']!.includes('FakeIpKernel'));
   assert.ok(out.modules['tenantnet/testing']!.includes('OvsSandbox'));
+  assert.deepEqual(out.fakeLinks, ['lo', 'qr-1', 'tap1']);
+  assert.equal(out.fakeError, true, "the fake's errors are the package's own classes");
 });
 
 test('the types resolve for every subpath under NodeNext, as a TypeScript user compiles them', async () => {
