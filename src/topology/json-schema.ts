@@ -78,3 +78,22 @@ export function keyReference(): string {
   }
   return out.join('\n');
 }
+
+/** The topology document, relative to the repository. */
+export const TOPOLOGY_DOC = 'docs/topology.md';
+
+const BEGIN = '<!-- key reference: generated from src/topology/schema.ts by scripts/gen-schema.ts -->';
+const END = '<!-- end of key reference -->';
+
+/**
+ * The topology document's text with its key reference (between the generated-block markers) replaced
+ * by {@link keyReference}'s. Pure.
+ *
+ * @throws {Error} when the document lacks the markers
+ */
+export function referenceInDoc(doc: string): string {
+  const begin = doc.indexOf(BEGIN);
+  const end = doc.indexOf(END);
+  if (begin < 0 || end < begin) throw new Error(`${TOPOLOGY_DOC} lacks the key reference markers`);
+  return `${doc.slice(0, begin + BEGIN.length)}\n\n${keyReference()}\n${doc.slice(end)}`;
+}
