@@ -27,7 +27,14 @@ export {
   TopologyError,
   type TopologyProblem,
 } from './errors.js';
-export { keyReference, SCHEMA_FILE, topologyJsonSchema, topologyJsonSchemaText } from './json-schema.js';
+export {
+  keyReference,
+  referenceInDoc,
+  SCHEMA_FILE,
+  TOPOLOGY_DOC,
+  topologyJsonSchema,
+  topologyJsonSchemaText,
+} from './json-schema.js';
 export { camelKey, filePath, fileWords } from './keys.js';
 export { type LoadedTopology, loadTopology, parseTopology, type TopologyText } from './load.js';
 export { type CheckEntry, checkSchema, type TopologyFile, topologySchema } from './schema.js';
