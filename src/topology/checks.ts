@@ -206,8 +206,10 @@ export function checkReferences(checks: readonly (Check | null)[], input: Topolo
   return problems;
 }
 
-/** Who owns each address of the model: the namespace it is configured in. */
-function owners(model: Model): Map<IpAddress, CheckEndpoint[]> {
+/** Who owns each address of the model: the namespaces it is configured in. */
+type Owners = ReadonlyMap<IpAddress, readonly CheckEndpoint[]>;
+
+function owners(model: Model): Owners {
   const map = new Map<IpAddress, CheckEndpoint[]>();
   const add = (a: IpAddress, kind: NamespaceKind, name: ResourceName) =>
     map.set(a, [...(map.get(a) ?? []), { kind, topology: model.topology, name }]);
@@ -222,7 +224,7 @@ function owners(model: Model): Map<IpAddress, CheckEndpoint[]> {
   return map;
 }
 
-/** The addresses a namespace has, or null (with the reason) when it has no namespace. */
+/** The addresses of a source namespace ([] for an unknown name), or why it has no namespace. */
 function sourceAddresses(model: Model, from: From): IpAddress[] | string {
   if (from.kind === 'instance') {
     return model.instances.find((i) => i.name === from.name)?.port.fixedIps.map((f) => f.address) ?? [];
@@ -241,7 +243,49 @@ function sourceAddresses(model: Model, from: From): IpAddress[] | string {
   return n?.dhcpPort?.fixedIps.map((f) => f.address) ?? [];
 }
 
-const families = (addresses: readonly IpAddress[]): IpFamily[] => [...new Set(addresses.map(addressFamily))];
+type Destination =
+  | { readonly destination: IpAddress; readonly server: CheckEndpoint | null }
+  | { readonly problem: string }
+  | null;
+
+/**
+ * Where a check goes: the address and the namespace that owns it; a problem; or null for an unknown
+ * name (which `checkReferences` reports).
+ */
+function destinationOf(
+  c: Check,
+  to: To,
+  have: readonly IpFamily[],
+  model: Model,
+  byAddress: Owners,
+): Destination {
+  if (to.kind === 'address') {
+    const owning = [
+      ...new Map((byAddress.get(to.address) ?? []).map((o) => [`${o.kind}:${o.name}`, o])).values(),
+    ];
+    if (owning.length > 1 && c.protocol !== 'icmp') {
+      const who = owning.map((o) => `${KIND_WORD[o.kind]} ${o.name}`).join(' and ');
+      return { problem: `${to.address} is used by ${who}; name the instance instead` };
+    }
+    return { destination: to.address, server: owning[0] ?? null };
+  }
+  const server: CheckEndpoint = { kind: 'instance', topology: model.topology, name: to.name };
+  if (to.kind === 'fip') {
+    const fip = model.routers.flatMap((r) => r.floatingIps).find((f) => f.instance === to.name);
+    return fip ? { destination: fip.address, server } : null;
+  }
+  const theirs = model.instances.find((i) => i.name === to.name)?.port.fixedIps.map((f) => f.address) ?? [];
+  if (theirs.length === 0) return null;
+  const destination =
+    theirs.find((a) => addressFamily(a) === 4 && have.includes(4)) ??
+    theirs.find((a) => have.includes(addressFamily(a)));
+  if (!destination) {
+    return {
+      problem: `${c.to} has no address of a family ${c.from} has (${c.from}: IPv${have.join('/IPv')})`,
+    };
+  }
+  return { destination, server };
+}
 
 /**
  * Resolves checks against the model: the source namespace, the destination address (an instance's
@@ -260,78 +304,44 @@ export function resolveChecks(
   const byAddress = owners(model);
   const resolved: ResolvedCheck[] = [];
   const problems: CheckProblem[] = [];
-  checks.forEach((c, index) => {
-    if (!c) return;
-    const at = (key: string): FilePath => ['checks', index, key];
+  for (const [index, c] of checks.entries()) {
+    if (!c) continue;
+    const problem = (key: string, message: string) =>
+      problems.push({ path: ['checks', index, key], message });
     const from = parseFrom(c.from)!;
-    const to = parseTo(c.to)!;
     const mine = sourceAddresses(model, from);
     if (typeof mine === 'string') {
-      problems.push({ path: at('from'), message: mine });
-      return;
+      problem('from', mine);
+      continue;
     }
-    const have = families(mine);
+    if (mine.length === 0) continue; // an unknown source: checkReferences reports it
+    const have = [...new Set(mine.map(addressFamily))];
 
-    let destination: IpAddress | undefined;
-    let server: CheckEndpoint | null = null;
-    if (to.kind === 'address') {
-      destination = to.address;
-      const owning = byAddress.get(destination) ?? [];
-      const distinct = [...new Map(owning.map((o) => [`${o.kind}:${o.name}`, o])).values()];
-      if (distinct.length > 1 && c.protocol !== 'icmp') {
-        problems.push({
-          path: at('to'),
-          message: `${destination} is used by ${distinct.map((o) => `${KIND_WORD[o.kind]} ${o.name}`).join(' and ')}; name the instance instead`,
-        });
-        return;
-      }
-      server = distinct[0] ?? null;
-    } else {
-      server = { kind: 'instance', topology: model.topology, name: to.name };
-      if (to.kind === 'fip') {
-        destination = model.routers
-          .flatMap((r) => r.floatingIps)
-          .find((f) => f.instance === to.name)?.address;
-      } else {
-        const theirs =
-          model.instances.find((i) => i.name === to.name)?.port.fixedIps.map((f) => f.address) ?? [];
-        destination =
-          theirs.find((a) => addressFamily(a) === 4 && have.includes(4)) ??
-          theirs.find((a) => have.includes(addressFamily(a)));
-        if (!destination && theirs.length > 0) {
-          problems.push({
-            path: at('to'),
-            message: `${c.to} has no address of a family ${c.from} has (${c.from}: IPv${have.join('/IPv') || ' none'})`,
-          });
-          return;
-        }
-      }
-      if (!destination) return; // an unknown name: checkReferences reports it
+    const to = destinationOf(c, parseTo(c.to)!, have, model, byAddress);
+    if (to === null) continue;
+    if ('problem' in to) {
+      problem('to', to.problem);
+      continue;
     }
+    const { destination, server } = to;
     const family = addressFamily(destination);
-    if (mine.length > 0 && !have.includes(family)) {
-      problems.push({
-        path: at('from'),
-        message: `${c.from} has no IPv${family} address to reach ${destination} from`,
+    if (!have.includes(family)) {
+      problem('from', `${c.from} has no IPv${family} address to reach ${destination} from`);
+    } else if (!server && c.protocol !== 'icmp') {
+      problem(
+        'to',
+        `no namespace of the topology has ${destination}, so a ${c.protocol} check has nowhere to listen (use icmp, or an address the topology owns)`,
+      );
+    } else {
+      resolved.push({
+        ...c,
+        index,
+        source: { ...from, topology: model.topology },
+        destination,
+        family,
+        server,
       });
-      return;
     }
-    if (mine.length === 0) return; // an unknown source: checkReferences reports it
-    if (!server && c.protocol !== 'icmp') {
-      problems.push({
-        path: at('to'),
-        message: `no namespace of the topology has ${destination}, so a ${c.protocol} check has nowhere to listen (use icmp, or an address the topology owns)`,
-      });
-      return;
-    }
-    resolved.push({
-      ...c,
-      index,
-      source: { ...from, topology: model.topology },
-      destination,
-      family,
-      server,
-    });
-  });
+  }
   return { resolved, problems };
 }

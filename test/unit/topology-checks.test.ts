@@ -225,3 +225,10 @@ test('checks are checked against the names even when the model fails', () => {
     'm.yaml:5:13: there is no instance "nobody"',
   ]);
 });
+
+test('an unknown source is reported once, not again as a family mismatch', () => {
+  assert.deepEqual(linesOf('  - { from: nobody, to: web1 }\n  - { from: router:none, to: db1 }\n'), [
+    'c.yaml:19:13: there is no instance "nobody"',
+    'c.yaml:20:13: there is no router "none"',
+  ]);
+});
