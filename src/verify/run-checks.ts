@@ -4,8 +4,10 @@
 // Results say whether the expectation was met and what the server saw. What Neutron's scenario tests
 // (tempest) prove by hand, for a whole topology.
 import { InvalidInputError } from '../errors.js';
+import { addressFamily, parseAddress } from '../net/cidr.js';
 import { statNamespace } from '../net/namespace.js';
-import { type NetnsPrefix, namespaceFor, netnsPrefix } from '../net/naming.js';
+import { NAMESPACE_LEADS, type NetnsPrefix, namespaceFor, netnsPrefix } from '../net/naming.js';
+import { resourceName, topologyName } from '../net/ownership.js';
 import type { IpAddress, NamespaceName } from '../net/types.js';
 import type { CheckEndpoint, ResolvedCheck } from '../topology/checks.js';
 import { EchoServer, type EchoServerSpec } from './echo-server.js';
@@ -144,6 +146,66 @@ async function runOne(
   }
 }
 
+function fail(where: string, why: string): never {
+  throw new InvalidInputError(`${where}: ${why}`, where);
+}
+
+/** An endpoint as the runner trusts it: a known kind, a topology name and a resource name. */
+function checkEndpoint(e: unknown, where: string): CheckEndpoint {
+  const o = e as Partial<CheckEndpoint> | null;
+  if (
+    typeof o !== 'object' ||
+    o === null ||
+    typeof o.kind !== 'string' ||
+    !Object.hasOwn(NAMESPACE_LEADS, o.kind)
+  ) {
+    fail(where, 'is not an endpoint ({ kind: instance | router | dhcp, topology, name })');
+  }
+  return {
+    kind: o.kind,
+    topology: topologyName(o.topology as string, `${where}.topology`),
+    name: resourceName(o.name as string, `${where}.name`),
+  };
+}
+
+/**
+ * A resolved check as the runner trusts it. Its values reach argv words and socat addresses
+ * (`TCP4:ADDR:PORT`), so a check made by hand, not by `resolveChecks`, is checked here: a canonical
+ * address of its family, a port 1-65535 (none for icmp), known protocol and expectation, valid names.
+ *
+ * @throws {InvalidInputError} naming the check (`checks[2].destination`)
+ */
+function checkResolved(c: ResolvedCheck, i: number): ResolvedCheck {
+  const at = `checks[${i}]`;
+  if (typeof c !== 'object' || c === null) fail(at, 'is not a resolved check');
+  if (!['icmp', 'tcp', 'udp'].includes(c.protocol))
+    fail(`${at}.protocol`, `${JSON.stringify(c.protocol)} is not icmp, tcp or udp`);
+  if (c.expect !== 'pass' && c.expect !== 'block')
+    fail(`${at}.expect`, `${JSON.stringify(c.expect)} is not pass or block`);
+  const destination = parseAddress(c.destination, `${at}.destination`);
+  if (destination !== c.destination || addressFamily(destination) !== c.family) {
+    fail(
+      `${at}.destination`,
+      `${JSON.stringify(c.destination)} is not a canonical IPv${String(c.family)} address`,
+    );
+  }
+  if (
+    c.protocol === 'icmp' ? c.port !== null : !(Number.isInteger(c.port) && c.port! >= 1 && c.port! <= 65535)
+  ) {
+    fail(
+      `${at}.port`,
+      `${JSON.stringify(c.port)} is not ${c.protocol === 'icmp' ? 'null (icmp)' : 'a port 1-65535'}`,
+    );
+  }
+  if (typeof c.from !== 'string' || typeof c.to !== 'string') fail(at, 'from and to must be strings');
+  if (!Number.isInteger(c.index)) fail(`${at}.index`, 'is not an integer');
+  return {
+    ...c,
+    source: checkEndpoint(c.source, `${at}.source`),
+    server: c.server === null ? null : checkEndpoint(c.server, `${at}.server`),
+  };
+}
+
 function intOption(
   value: number | undefined,
   fallback: number,
@@ -167,8 +229,8 @@ function intOption(
  *
  * @param checks checks resolved by `resolveChecks`/`buildTopology`
  * @returns one result per check, in the order given
- * @throws {InvalidInputError} for a bad option (before anything runs); whatever `onResult` throws,
- *   once every check is done
+ * @throws {InvalidInputError} for a bad option or a malformed check (before anything runs); whatever
+ *   `onResult` throws, once every check is done
  */
 export async function runChecks(
   checks: readonly ResolvedCheck[],
@@ -177,13 +239,15 @@ export async function runChecks(
   const prefix = netnsPrefix(options.netnsPrefix ?? '', 'netnsPrefix');
   const concurrency = intOption(options.concurrency, 4, 1, 64, 'concurrency');
   const timeoutMs = intOption(options.timeoutMs, 1500, 100, 60_000, 'timeoutMs');
+  if (!Array.isArray(checks)) fail('checks', 'is not a list');
+  const valid = checks.map(checkResolved);
   const servers = new EchoServers();
-  const results: CheckResult[] = new Array(checks.length);
+  const results: CheckResult[] = new Array(valid.length);
   let next = 0;
   let callbackError: { error: unknown } | null = null;
   const worker = async () => {
-    for (let i = next++; i < checks.length; i = next++) {
-      const r = await runOne(checks[i]!, prefix, timeoutMs, servers);
+    for (let i = next++; i < valid.length; i = next++) {
+      const r = await runOne(valid[i]!, prefix, timeoutMs, servers);
       results[i] = r;
       try {
         options.onResult?.(r);
@@ -193,7 +257,7 @@ export async function runChecks(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, checks.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, valid.length) }, worker));
   if (callbackError) throw (callbackError as { error: unknown }).error;
   return results;
 }

@@ -29,6 +29,22 @@ test('bad options are refused before anything runs', async () => {
   }
 });
 
+test('a malformed hand-made check is refused, naming the field, before anything runs', async () => {
+  const bad = [
+    [{ ...checks[1]!, port: '80,fork' as unknown as number }, 'checks[0].port'],
+    [{ ...checks[1]!, destination: '10.9.0.1:22' }, 'checks[0].destination'],
+    [{ ...checks[0]!, destination: 'FD00::1', family: 6 }, 'checks[0].destination'],
+    [{ ...checks[0]!, port: 7 }, 'checks[0].port'],
+    [{ ...checks[1]!, server: { ...checks[1]!.server!, name: 'b/../x' } }, 'checks[0].server.name'],
+  ] as const;
+  for (const [check, where] of bad) {
+    await assert.rejects(
+      runChecks([check as never]),
+      (e: unknown) => e instanceof InvalidInputError && e.where === where,
+    );
+  }
+});
+
 test('a check whose namespace does not exist fails with the reason (the topology is not applied)', async () => {
   const seen: CheckResult[] = [];
   const results = await runChecks(checks, { netnsPrefix: 'hostA-', onResult: (r) => seen.push(r) });
