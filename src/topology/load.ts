@@ -3,6 +3,7 @@
 // together as `FILE:LINE:COL: message`. The entry point of `tenantnet plan/apply/verify` and of a
 // library user holding a file; Neutron's API does the same for one request body.
 import { open, stat } from 'node:fs/promises';
+import { InvalidInputError } from '../errors.js';
 import { buildModel, ModelError, type TopologyInput } from '../model/index.js';
 import { type Check, type CheckProblem, checkReferences, readChecks, resolveChecks } from './checks.js';
 import { MAX_FILE_BYTES, parseText, type TopologyFormat } from './document.js';
@@ -67,9 +68,17 @@ function merge(
  *
  * @returns the loaded topology: the model's input, the checks, and `locate`
  * @throws {TopologyError} listing every problem found, sorted by position, as `FILE:LINE:COL: message`
+ * @throws {InvalidInputError} for a source that is not `{ text, file?, format? }`
  */
 export function parseTopology(source: TopologyText): LoadedTopology {
+  if (typeof source !== 'object' || source === null) {
+    throw new InvalidInputError('source: expected a path or { text, file?, format? }', 'source');
+  }
   const file = source.file ?? '<topology>';
+  if (typeof file !== 'string') throw new InvalidInputError('source.file: expected a string', 'source.file');
+  if (source.format !== undefined && source.format !== 'yaml' && source.format !== 'json') {
+    throw new InvalidInputError('source.format: expected yaml or json', 'source.format');
+  }
   const doc = parseText(source.text, file, source.format);
   const data = doc.data as Readonly<Record<string, unknown>>;
   const shape = shapeProblems(data);

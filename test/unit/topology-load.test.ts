@@ -311,3 +311,53 @@ test('buildTopology with the previous model keeps addresses; its problems are lo
   const again = buildTopology(grown, { previous: model });
   assert.deepEqual(again.model.instances.find((i) => i.name === 'web1')!.port, model.instances[0]!.port);
 });
+
+test('the error classes of issue #13, each at its position, all in one report', () => {
+  assert.deepEqual(
+    linesOf(`name: demo
+networks:
+  - { name: a, cidr: 10.1.0.0/24 }
+  - { name: b, cidr: 10.1.0.0/25 }
+  - { name: c, cidr: 10.2.0.0/24 }
+  - { name: c, cidr: 10.3.0.0/24 }
+routers:
+  - { name: r1, interfaces: [a, b] }
+security_groups:
+  - name: g
+    rules:
+      - { direction: ingress, protocol: tcp, port: "8100-8000" }
+      - { direction: ingress, protocol: tcp, port: 70000 }
+      - { direction: sideways }
+instances:
+  - { name: i1, network: a, ip: 10.1.0.10 }
+  - { name: i2, network: a, ip: 10.1.0.10 }
+  - { name: i3, network: a, ip: 10.9.0.1 }
+  - { name: i4, network: zz, security_groups: [g, nope] }
+`),
+    [
+      't.yaml:6:13: network name "c" is used twice (also networks[2])',
+      't.yaml:8:33: 10.1.0.0/25 (network b) overlaps 10.1.0.0/24 (network a, routers[0].interfaces[0]) on router r1',
+      't.yaml:12:52: "8100-8000" is not a port range: ports are 1-65535 and the first may not pass the last',
+      't.yaml:13:52: 70000 is not a port range: ports are 1-65535 and the first may not pass the last',
+      't.yaml:14:22: direction: "sideways" is not one of ingress, egress',
+      't.yaml:17:33: 10.1.0.10 is already used by instance i1 (instances[0]) on network a',
+      't.yaml:18:33: 10.9.0.1 is not in a subnet of network a (10.1.0.0/24)',
+      't.yaml:19:26: there is no network "zz"',
+      't.yaml:19:51: there is no security group "nope"',
+    ],
+  );
+});
+
+test('a source that is not text or a path is an InvalidInputError naming the argument', async () => {
+  for (const [source, where] of [
+    [null, 'source'],
+    [{ text: 'name: a', file: 7 }, 'source.file'],
+    [{ text: 'name: a', format: 'toml' }, 'source.format'],
+  ] as const) {
+    await assert.rejects(
+      loadTopology(source as never),
+      (e: unknown) => e instanceof InvalidInputError && e.where === where,
+    );
+  }
+  assert.deepEqual(linesOf(7 as never as string).length, 1);
+});
