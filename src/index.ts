@@ -53,3 +53,7 @@ export {
   OvsdbVswitchdTimeoutError,
 } from './ovs/index.js';
 export { stateDir } from './state-dir.js';
+export * as topology from './topology/index.js';
+export { TopologyError } from './topology/index.js';
+export * as verify from './verify/index.js';
+export { EchoServerError } from './verify/index.js';
