@@ -99,8 +99,8 @@ export interface IntegrationBridgeView {
   readonly datapath: 'system' | 'netdev';
   /** tenantnet's ports on it (every topology's), by name. */
   readonly ports: ReadonlyMap<string, ObservedPort>;
-  /** tenantnet's ports on other bridges, by name (a port found there is replaced). */
-  readonly elsewhere: ReadonlyMap<string, ObservedPort>;
+  /** tenantnet's ports on other bridges, by name, with their bridge (a port found there is replaced). */
+  readonly elsewhere: ReadonlyMap<string, { readonly bridge: string; readonly port: ObservedPort }>;
   /** Local VLANs on this bridge: observed, and allocated by the plans of this apply. */
   readonly vlans: LocalVlanTable;
 }
@@ -147,12 +147,15 @@ export interface ApplyWith {
 
 /** What an imperative verb did. */
 export interface PlugOutcome {
-  /** The names the plug uses. */
-  readonly layout: PlugLayout;
   /** The changes that were planned (empty: already converged, nothing was sent). */
   readonly planned: readonly Change[];
   /** State-changing operations sent (0 when converged). */
   readonly operations: number;
+}
+
+/** What {@link InterfaceDriver.plug} did, with the names the plug uses. */
+export interface PlugResult extends PlugOutcome {
+  readonly layout: PlugLayout;
 }
 
 /**
@@ -175,11 +178,12 @@ export interface InterfaceDriver {
   /** `ovs`, `linuxbridge` or `null`. */
   readonly kind: 'ovs' | 'linuxbridge' | 'null';
   /**
-   * Every name the plug uses. Pure.
+   * Every name the plug uses. Pure. The Linux bridge driver's `filter.bridge` is the network's
+   * `brq`: without `network` it is null.
    *
    * @throws {InvalidInputError} for a style the driver cannot build or an id that makes no device name
    */
-  layout(target: PlugTarget): PlugLayout;
+  layout(target: PlugTarget & { readonly network?: PlugNetwork }): PlugLayout;
   /** Reads what {@link planNetwork} needs. */
   observeNetwork(obs: Observation, network: PlugNetwork): Promise<NetworkObserved>;
   /** Reads what {@link planPlug}, {@link planUnplug} and {@link planMtu} need. */
@@ -210,7 +214,7 @@ export interface InterfaceDriver {
    *
    * @throws {InvalidInputError} before anything runs; {@link BridgeNotFoundError}; the failing step's error
    */
-  plug(req: PlugRequest, opts: ApplyWith): Promise<PlugOutcome>;
+  plug(req: PlugRequest, opts: ApplyWith): Promise<PlugResult>;
   /** Unplugs, applying the plan: OVS rows first, then links. Nothing there is success. */
   unplug(target: PlugTarget, opts: ApplyWith): Promise<PlugOutcome>;
   /** Sets the MTU of a plug's links (same links, same ifindex). */

@@ -41,6 +41,7 @@ export {
   type ObservedBridge,
   type ObservedInterface,
   type ObservedPort,
+  type OtherBridge,
   type OvsObservation,
   type OwnerFilter,
   observeOps,
