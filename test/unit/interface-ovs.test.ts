@@ -16,10 +16,6 @@ async function plan(host: FakeHost, req: Parameters<typeof driver.planPlug>[0]):
   return driver.planPlug(req, await driver.observePlug(host.observation(), req));
 }
 
-function ops(changes: readonly Change[]): number {
-  return changes.flatMap((c) => c.steps).reduce((n, s) => n + ('ops' in s ? s.ops.length : 1), 0);
-}
-
 function stepsOf(changes: readonly Change[]): Step[] {
   return changes.flatMap((c) => c.steps);
 }
