@@ -1,16 +1,26 @@
-// A stand-in for the reconcile engine in the interface unit tests (until h/engine is merged): applies
+// A stand-in for the reconcile engine in the interface tests (until h/engine is merged): applies
 // changes in the engine's documented order (deletes first in reverse phases, then creates/updates in
-// phase order; within a phase ovs -> ip host -> ip namespaces -> commands; reversed for deletes),
-// against the fakes, and plays ovs-vswitchd for internal ports (their device appears in the host
-// namespace when the row is made, and disappears, wherever it is, when the row goes).
+// phase order; within a phase ovs -> ip host -> ip namespaces -> commands; reversed for deletes)
+// through an Executors bundle. For the fakes, FakeHost plays ovs-vswitchd for internal ports (their
+// device appears in the host namespace when the row is made, and disappears when the row goes).
 
 import { requireBridgeOp } from '../../src/ovs/bridge-ops.js';
 import type { OvsOp } from '../../src/ovs/ovs-ops.js';
 import { byName, mergeMapOps, Transaction } from '../../src/ovs/ovsdb/operations.js';
 import { Uuid } from '../../src/ovs/ovsdb/values.js';
 import { addPortOps, deletePortOps, setPortTagOps, validatePortSpec } from '../../src/ovs/ports.js';
+import type { Executors } from '../../src/reconcile/executors.js';
 import { type Change, PHASES, type Phase, type Step } from '../../src/reconcile/step.js';
 import type { FakeHost } from './interface-fixtures.js';
+
+/** Where the stand-in applies: the executors, and hooks for the fakes. */
+export interface StandIn {
+  readonly executors: Executors;
+  /** Called after every OVSDB commit (the fakes' pretend vswitchd). */
+  readonly afterOvs?: () => void;
+  /** When given, commands are recorded here instead of run. */
+  readonly commands?: { place: string; argv: readonly string[] }[];
+}
 
 type Rank = number;
 
@@ -20,7 +30,7 @@ function rank(s: Step, del: boolean): Rank {
 }
 
 /** Applies changes as the engine would; resolves with the state-changing operations sent. */
-export async function applyForTest(host: FakeHost, changes: readonly Change[]): Promise<number> {
+export async function applyForTest(host: StandIn, changes: readonly Change[]): Promise<number> {
   let count = 0;
   const passes: [boolean, Phase[]][] = [
     [true, [...PHASES].reverse()],
@@ -41,11 +51,15 @@ export async function applyForTest(host: FakeHost, changes: readonly Change[]): 
             count += s.ops.length;
           }
         } else if (s.via === 'ip') {
-          const ns = s.place === 'host' ? host.hostNs : s.place;
-          await host.kernel.apply(ns, s.ops);
+          const ns = s.place === 'host' ? host.executors.host.namespace : s.place;
+          await host.executors.ip.apply(ns, s.ops);
           count += s.ops.length;
         } else if (s.via === 'command') {
-          host.commands.push({ place: s.place, argv: s.argv });
+          if (host.commands) host.commands.push({ place: s.place, argv: s.argv });
+          else {
+            const ns = s.place === 'host' ? host.executors.host.namespace : s.place;
+            await host.executors.processes.run(s.argv, ns ? { namespace: ns } : {});
+          }
           count += 1;
         } else {
           throw new Error(`interface-apply: unexpected step ${s.via}`);
@@ -56,7 +70,7 @@ export async function applyForTest(host: FakeHost, changes: readonly Change[]): 
   return count;
 }
 
-async function commitOvs(host: FakeHost, ops: readonly OvsOp[]): Promise<void> {
+async function commitOvs(host: StandIn, ops: readonly OvsOp[]): Promise<void> {
   const tx = new Transaction();
   for (const o of ops) {
     switch (o.op) {
@@ -77,12 +91,14 @@ async function commitOvs(host: FakeHost, ops: readonly OvsOp[]): Promise<void> {
         throw new Error(`interface-apply: unexpected ovs op ${o.op}`);
     }
   }
-  await host.sw.commit(tx);
-  vswitchd(host);
+  const sw = await host.executors.ovs();
+  if (!sw) throw new Error('interface-apply: no Open vSwitch');
+  await sw.commit(tx);
+  host.afterOvs?.();
 }
 
 /** Internal ports' devices follow their rows, as ovs-vswitchd makes them. */
-function vswitchd(host: FakeHost): void {
+export function fakeVswitchd(host: FakeHost): void {
   const internal = new Set(
     host.ovsdb
       .rows('Interface')

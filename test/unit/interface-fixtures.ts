@@ -14,7 +14,7 @@ import { Observation } from '../../src/reconcile/observation.js';
 import type { Change } from '../../src/reconcile/step.js';
 import { FakeIpKernel } from '../fakes/ip.js';
 import { FakeOvsdb } from '../fakes/ovsdb.js';
-import { applyForTest } from './interface-apply.js';
+import { applyForTest, fakeVswitchd } from './interface-apply.js';
 
 /** A network of topology `t1`. */
 export function network(name: string, m = 1500): PlugNetwork {
@@ -78,7 +78,10 @@ export class FakeHost {
 
   /** Applies changes; resolves with the state-changing operations sent. */
   apply(changes: readonly Change[]): Promise<number> {
-    return applyForTest(this, changes);
+    return applyForTest(
+      { executors: this.executors, afterOvs: () => fakeVswitchd(this), commands: this.commands },
+      changes,
+    );
   }
 
   /** Every port row on the switch, name -> tag (a number, or [] when untagged). */

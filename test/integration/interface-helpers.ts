@@ -1,0 +1,122 @@
+// Helpers of the interface drivers' integration tests: real executors on a simulated host (the private
+// OVS's namespace, or a sandbox namespace), requests named after the sandbox, traffic probes.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { run } from '../../src/exec/run.js';
+import { processRunner } from '../../src/exec/runner.js';
+import type { PlugNetwork, PlugRequest, PlugStyle } from '../../src/interface/driver.js';
+import { batchExecutor, closeIpBatches } from '../../src/ip/executor.js';
+import { netnsPrefix } from '../../src/net/naming.js';
+import { type Owner, resourceId } from '../../src/net/ownership.js';
+import { deviceName, mac, mtu, namespaceName } from '../../src/net/types.js';
+import type { Ovs } from '../../src/ovs/ovs.js';
+import type { Executors } from '../../src/reconcile/executors.js';
+import type { Change } from '../../src/reconcile/step.js';
+import type { Sandbox } from '../helpers/sandbox.js';
+import { applyForTest } from '../unit/interface-apply.js';
+
+/** Real executors whose host is `hostNs` (never the root namespace) and whose switch is `sw`. */
+export function executorsOn(hostNs: string, sw: Ovs | null): Executors {
+  return {
+    ip: batchExecutor,
+    ovs: async () => sw,
+    processes: processRunner,
+    host: { namespace: namespaceName(hostNs), netnsPrefix: netnsPrefix(''), stateDir: '/nonexistent' },
+  } as unknown as Executors;
+}
+
+/** Applies changes through the executors; resolves with the operations sent. */
+export function apply(x: Executors, changes: readonly Change[]): Promise<number> {
+  return applyForTest({ executors: x }, changes);
+}
+
+/** A network of the sandbox's topology. */
+export function network(sb: Sandbox, name: string, m = 1500): PlugNetwork {
+  const owner = { topology: sb.prefix, kind: 'network', name } as Owner;
+  return { owner, id: resourceId(owner), mtu: mtu(m), external: false };
+}
+
+/** A plug request of port `name` of the sandbox's topology. */
+export function request(
+  sb: Sandbox,
+  name: string,
+  net: PlugNetwork,
+  ns: string,
+  dev: string,
+  style?: PlugStyle,
+  macTail = 1,
+): PlugRequest {
+  const owner = { topology: sb.prefix, kind: 'port', name } as Owner;
+  return {
+    network: net,
+    port: {
+      owner,
+      id: resourceId(owner),
+      mac: mac(`fa:16:3e:00:00:${macTail.toString(16).padStart(2, '0')}`),
+    },
+    device: deviceName(dev),
+    namespace: namespaceName(ns),
+    ...(style ? { style } : {}),
+  };
+}
+
+/** Adds an address inside a namespace (test scaffolding, plain `ip`). */
+export async function address(ns: string, dev: string, cidr: string): Promise<void> {
+  await run(['ip', '-n', ns, 'addr', 'add', cidr, 'dev', dev]);
+}
+
+/** ifindex of a device in a namespace, or null. */
+export async function ifindex(ns: string, dev: string): Promise<number | null> {
+  const r = await run(['ip', '-n', ns, '-j', 'link', 'show', 'dev', dev], { check: false });
+  if (r.exitCode !== 0) return null;
+  return (JSON.parse(r.stdout) as { ifindex: number }[])[0]?.ifindex ?? null;
+}
+
+/** Names of the links of a namespace (lo left out). */
+export async function links(ns: string): Promise<string[]> {
+  const r = await run(['ip', '-n', ns, '-j', 'link', 'show'], { check: false });
+  if (r.exitCode !== 0) return [];
+  return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname).filter((n) => n !== 'lo');
+}
+
+/** Starts a socat echo server in a namespace; it is killed (with its forks) before teardown. */
+export async function echoServer(sb: Sandbox, ns: string, listen: string): Promise<void> {
+  const child = spawn('ip', ['netns', 'exec', ns, 'socat', listen, 'PIPE'], {
+    detached: true,
+    stdio: 'ignore',
+  });
+  sb.defer(async () => {
+    const exited = child.exitCode === null ? once(child, 'exit') : Promise.resolve();
+    try {
+      process.kill(-(child.pid as number), 'SIGKILL');
+    } catch {}
+    await exited;
+  });
+  await new Promise((r) => setTimeout(r, 150));
+}
+
+/** True when a TCP or UDP echo through socat comes back from `to`. */
+export async function echo(ns: string, proto: 'TCP' | 'UDP', to: string, port: number): Promise<boolean> {
+  const target = proto === 'TCP' ? `TCP:${to}:${port},connect-timeout=1` : `UDP:${to}:${port}`;
+  const r = await run(['socat', '-T1', '-', target], {
+    namespace: ns,
+    input: 'probe\n',
+    check: false,
+    timeoutMs: 5000,
+  });
+  return r.stdout.includes('probe');
+}
+
+/**
+ * Makes sandbox namespaces whose ip coprocesses are closed before the sandbox deletes them (register
+ * unplugs with `sb.defer` after this: deferred work runs last registered first).
+ */
+export async function namespaces(sb: Sandbox, ...names: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of names) {
+    const ns = await sb.namespace(n);
+    sb.defer(() => closeIpBatches(namespaceName(ns)));
+    out.push(ns);
+  }
+  return out;
+}
