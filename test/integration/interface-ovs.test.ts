@@ -154,6 +154,11 @@ describe('OVS interface driver on a real kernel and a private OVS (netdev)', roo
     assert.equal(await sb.ping(a, '10.251.3.2', 2), true);
     assert.equal(await echo(a, 'TCP', '10.251.3.2', 5000), true);
     assert.equal(await echo(a, 'UDP', '10.251.3.2', 5001), true);
+    const offload = async (ns: string, dev: string) =>
+      /tx-checksumming: off/.test((await sb.exec(ns, ['ethtool', '-k', dev])).stdout);
+    assert.equal(await offload(a, 'eth0'), true, 'hybrid: namespace end');
+    assert.equal(await offload(b, 'eth0'), true, 'veth: namespace end');
+    assert.equal(await offload(priv.ovs.netns, driver.layout(pa).hostLinks[2]!), true, 'hybrid: qvb');
     assert.deepEqual(await replan(pa), []);
     assert.deepEqual(await replan(pb), []);
   });
