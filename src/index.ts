@@ -14,6 +14,9 @@ export {
   CoprocTimeoutError,
   ProcessError,
 } from './exec/index.js';
+// `interface` is a reserved word: the namespace is `interfaces` (the subpath is `tenantnet/interface`).
+export * as interfaces from './interface/index.js';
+export { LocalVlansExhaustedError, PlugConflictError } from './interface/index.js';
 export * as ip from './ip/index.js';
 export {
   AddressAlreadyExistsError,
