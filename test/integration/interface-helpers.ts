@@ -2,32 +2,39 @@
 // OVS's namespace, or a sandbox namespace), requests named after the sandbox, traffic probes.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from '../../src/exec/run.js';
-import { processRunner } from '../../src/exec/runner.js';
+import { applyOrThrow } from '../../src/interface/apply.js';
 import type { PlugNetwork, PlugRequest, PlugStyle } from '../../src/interface/driver.js';
-import { batchExecutor, closeIpBatches } from '../../src/ip/executor.js';
-import { netnsPrefix } from '../../src/net/naming.js';
+import { closeIpBatches } from '../../src/ip/executor.js';
 import { type Owner, resourceId } from '../../src/net/ownership.js';
 import { deviceName, mac, mtu, namespaceName } from '../../src/net/types.js';
-import type { Ovs } from '../../src/ovs/ovs.js';
 import type { Executors } from '../../src/reconcile/executors.js';
+import { type RealExecutors, realExecutors } from '../../src/reconcile/real-executors.js';
 import type { Change } from '../../src/reconcile/step.js';
 import type { Sandbox } from '../helpers/sandbox.js';
-import { applyForTest } from '../unit/interface-apply.js';
 
-/** Real executors whose host is `hostNs` (never the root namespace) and whose switch is `sw`. */
-export function executorsOn(hostNs: string, sw: Ovs | null): Executors {
-  return {
-    ip: batchExecutor,
-    ovs: async () => sw,
-    processes: processRunner,
-    host: { namespace: namespaceName(hostNs), netnsPrefix: netnsPrefix(''), stateDir: '/nonexistent' },
-  } as unknown as Executors;
+const stateDir = mkdtempSync(join(tmpdir(), 'tn-iface-'));
+process.once('exit', () => rmSync(stateDir, { recursive: true, force: true }));
+
+/**
+ * Real executors whose host is `hostNs` (never the root namespace), with Open vSwitch at `socket`
+ * (null: none) and a state directory of this test process (its own apply lock). Close them after.
+ */
+export function executorsOn(hostNs: string, socket: string | null): RealExecutors {
+  return realExecutors({
+    hostNamespace: hostNs,
+    ovsdbSocket: socket ?? join(stateDir, 'no-ovs.sock'),
+    stateDir,
+    ovs: { datapathType: 'netdev' },
+  });
 }
 
-/** Applies changes through the executors; resolves with the operations sent. */
+/** Applies changes with the engine; resolves with the operations sent. */
 export function apply(x: Executors, changes: readonly Change[]): Promise<number> {
-  return applyForTest({ executors: x }, changes);
+  return applyOrThrow(changes, x);
 }
 
 /** A network of the sandbox's topology. */

@@ -48,7 +48,9 @@ async function unplugAll(x: Executors, reqs: readonly PlugRequest[]): Promise<vo
 /** A simulated host namespace and two namespaces to plug into. */
 async function host(sb: Sandbox): Promise<[Executors, string, string, string]> {
   const [h, a, b] = (await namespaces(sb, 'host', 'a', 'b')) as [string, string, string];
-  return [executorsOn(h, null), h, a, b];
+  const x = executorsOn(h, null);
+  sb.defer(() => x.close());
+  return [x, h, a, b];
 }
 
 async function json(sb: Sandbox, ns: string, dev: string): Promise<Record<string, unknown>> {

@@ -6,8 +6,8 @@ import { closeIpBatches } from '../../src/ip/executor.js';
 import { mtu } from '../../src/net/types.js';
 import { OvsBridge } from '../../src/ovs/bridge.js';
 import { BridgeNotFoundError } from '../../src/ovs/errors.js';
-import type { Executors } from '../../src/reconcile/executors.js';
 import { Observation } from '../../src/reconcile/observation.js';
+import type { RealExecutors } from '../../src/reconcile/real-executors.js';
 import { usePrivateOvs } from '../helpers/ovs-sandbox.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
@@ -26,7 +26,7 @@ import {
 
 const priv = usePrivateOvs({ datapathType: 'netdev' });
 let driver: OvsInterfaceDriver;
-let x: Executors;
+let x: RealExecutors;
 
 async function plug(req: PlugRequest): Promise<number> {
   const obs = new Observation(x);
@@ -55,12 +55,13 @@ describe('OVS interface driver on a real kernel and a private OVS (netdev)', roo
     driver = new OvsInterfaceDriver({ integrationBridge: name });
     await new OvsBridge(priv.sw, name).create({ datapathType: 'netdev', failMode: 'standalone' });
     // The host of these tests is vswitchd's own namespace: internal ports appear there.
-    x = executorsOn(priv.ovs.netns, priv.sw);
+    x = executorsOn(priv.ovs.netns, priv.ovs.socketPath);
   });
 
   after(async () => {
     if (rootOnly.skip) return;
     await priv.sw.deleteBridge(priv.ovs.name('int'));
+    await x.close();
     await closeIpBatches();
   });
 
