@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { run } from '../../src/exec/run.js';
 import { applyOrThrow } from '../../src/interface/apply.js';
 import type { PlugNetwork, PlugRequest, PlugStyle } from '../../src/interface/driver.js';
-import { closeIpBatches } from '../../src/ip/executor.js';
+import { closeIpBatches, type IpExecutor } from '../../src/ip/executor.js';
+import type { IpOp } from '../../src/ip/ops.js';
 import { type Owner, resourceId } from '../../src/net/ownership.js';
 import { deviceName, mac, mtu, namespaceName } from '../../src/net/types.js';
 import type { Executors } from '../../src/reconcile/executors.js';
@@ -126,4 +127,37 @@ export async function namespaces(sb: Sandbox, ...names: string[]): Promise<strin
     out.push(ns);
   }
   return out;
+}
+
+/**
+ * Executors like `x`, except that namespace `victim` is deleted (`ip netns del`) just before the
+ * first ip batch that moves a device into it or makes a veth end in it: a namespace that vanishes
+ * half way through a plug.
+ */
+export function vanishing(x: Executors, victim: string): Executors {
+  const touches = (ops: readonly IpOp[]) =>
+    ops.some(
+      (o) =>
+        (o.op === 'link.set' && o.set.namespace === victim) ||
+        (o.op === 'veth.add' && o.peerNamespace === victim),
+    );
+  let done = false;
+  const before = async (ops: readonly IpOp[]) => {
+    if (done || !touches(ops)) return;
+    done = true;
+    await closeIpBatches(namespaceName(victim));
+    await run(['ip', 'netns', 'del', victim]);
+  };
+  const ip: IpExecutor = {
+    ...x.ip,
+    apply: async (ns, ops) => {
+      await before(ops);
+      return x.ip.apply(ns, ops);
+    },
+    settle: async (ns, ops) => {
+      await before(ops);
+      return x.ip.settle(ns, ops);
+    },
+  };
+  return { ...x, ip };
 }

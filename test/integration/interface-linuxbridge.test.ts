@@ -4,6 +4,7 @@ import type { PlugRequest } from '../../src/interface/driver.js';
 import { linkMark, networkBridge } from '../../src/interface/layout.js';
 import { LinuxBridgeInterfaceDriver } from '../../src/interface/linuxbridge.js';
 import { closeIpBatches } from '../../src/ip/executor.js';
+import { NamespaceNotFoundError } from '../../src/net/namespace.js';
 import { mtu } from '../../src/net/types.js';
 import type { Executors } from '../../src/reconcile/executors.js';
 import { Observation } from '../../src/reconcile/observation.js';
@@ -21,6 +22,7 @@ import {
   namespaces,
   network,
   request,
+  vanishing,
 } from './interface-helpers.js';
 
 const driver = new LinuxBridgeInterfaceDriver();
@@ -122,5 +124,13 @@ describe('Linux bridge interface driver on a real kernel (simulated host namespa
     assert.equal(await ifindex(h, brq), bridgeIndex, 'the bridge was left alone');
     assert.equal((await json(sb, h, `tap${pa.port.id}`)).master, brq);
     assert.deepEqual(await planAll(x, pa), []);
+  });
+
+  test('a plug whose namespace vanishes half way fails, and the bridge and veth it made are removed', async (t) => {
+    const sb = sandbox(t);
+    const [x, h, a] = await host(sb);
+    const req = request(sb, 'pa', network(sb, 'n1'), a, 'eth0');
+    await assert.rejects(driver.plug(req, { executors: vanishing(x, a) }), NamespaceNotFoundError);
+    assert.deepEqual(await links(h), []);
   });
 });
