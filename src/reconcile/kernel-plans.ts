@@ -125,8 +125,8 @@ export interface VethWant {
 }
 
 /**
- * A veth pair: made in the `port` phase (the peer straight in its place, marked and up where each
- * end lives) when missing; corrected in place (MTU, marks, up) in `l3`; what holds one of its names
+ * A veth pair: made in the `port` phase (the peer straight in its place; each end marked and up
+ * where it lives, the peer's in `l3`, since namespaces of one phase run side by side) when missing; corrected in place (MTU, marks, up) in `l3`; what holds one of its names
  * and is not the pair is removed first; addresses of each end in `l3` (all of them on a new pair).
  * `here`/`there` are the links of the two places (null: missing). Pure.
  *
@@ -183,7 +183,8 @@ export function vethSteps(
     removals: [...ip('port', want.place, p.remove.here), ...ip('port', want.peerPlace, p.remove.there)],
     steps: [
       ...ip(phase, want.place, p.here),
-      ...ip(phase, want.peerPlace, p.there),
+      // Namespaces of one phase run side by side: the peer's end is marked once the pair exists.
+      ...ip('l3', want.peerPlace, p.there),
       ...ip('l3', want.place, addrHere),
       ...ip('l3', want.peerPlace, addrThere),
     ],
