@@ -14,6 +14,9 @@ export {
   CoprocTimeoutError,
   ProcessError,
 } from './exec/index.js';
+// `interface` is reserved as a binding name only: `import { interface as iface } from 'tenantnet'`.
+export * as 'interface' from './interface/index.js';
+export { LocalVlansExhaustedError, PlugConflictError } from './interface/index.js';
 export * as ip from './ip/index.js';
 export {
   AddressAlreadyExistsError,

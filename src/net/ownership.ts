@@ -139,9 +139,10 @@ export function resourceId(o: Owner): string {
 /**
  * The link group of a topology: every link it makes in a namespace joins it, so one request lists
  * (or, once every member is checked to be ours, deletes) them all. A 32-bit number from a hash of
- * the topology name, kept away from the small numbers people pick by hand (at least 2^28). Pure.
+ * the topology name, kept away from the small numbers people pick by hand (at least 2^28) and below
+ * 2^31 (`ip` refuses larger groups: "Invalid group value"). Pure.
  */
 export function topologyGroup(topology: TopologyName): LinkGroup {
   const n = createHash('sha256').update(`tenantnet-group\0${topology}`).digest().readUInt32BE(0);
-  return linkGroup(0x1000_0000 + (n % 0xefff_fffe));
+  return linkGroup(0x1000_0000 + (n % 0x7000_0000));
 }

@@ -16,7 +16,10 @@ export type Mac = string & { readonly __brand: 'Mac' };
 export type Mtu = number & { readonly __brand: 'Mtu' };
 /** A routing table: a number 1-4294967295 or one of the names `main`, `local`, `default`. */
 export type TableId = (number | 'main' | 'local' | 'default') & { readonly __brand: 'TableId' };
-/** A link group number (1-4294967295; 0 is the kernel's `default` group and owns nothing). */
+/**
+ * A link group number (1-2147483647: the kernel keeps 32 bits, but `ip` parses a group as a signed
+ * int and refuses larger ones; 0 is the kernel's `default` group and owns nothing).
+ */
 export type LinkGroup = number & { readonly __brand: 'LinkGroup' };
 /** An IP version: 4 or 6 (Neutron's `ip_version`). Layers map it to tool names themselves. */
 export type IpFamily = 4 | 6;
@@ -177,13 +180,13 @@ export function tableId(value: number | string, where = 'table'): TableId {
 }
 
 /**
- * Validates a link group number (1-4294967295).
+ * Validates a link group number (1-2147483647, what `ip link … group N` accepts).
  *
  * @throws {InvalidInputError} naming the value and `where`
  */
 export function linkGroup(value: number, where = 'link group'): LinkGroup {
-  if (!Number.isInteger(value) || value < 1 || value > 0xffffffff) {
-    fail(where, value, 'is not a link group (1-4294967295)');
+  if (!Number.isInteger(value) || value < 1 || value > 0x7fffffff) {
+    fail(where, value, 'is not a link group (1-2147483647)');
   }
   return value as LinkGroup;
 }

@@ -34,6 +34,7 @@ export {
   type ObservedBridge,
   type ObservedInterface,
   type ObservedPort,
+  type OtherBridge,
   type OvsObservation,
   type OwnerFilter,
   observeOps,

@@ -71,10 +71,25 @@ export interface ObservedBridge {
   readonly ports: readonly ObservedPort[];
 }
 
+/** A bridge that is neither owned nor holds owned ports: only its name and settings. */
+export interface OtherBridge {
+  /** Row uuid. */
+  readonly uuid: string;
+  /** Bridge name. */
+  readonly name: string;
+  /** Its datapath, fail mode, protocols and other_config. */
+  readonly settings: BridgeSettings;
+}
+
 /** What {@link observeOps} read: owned bridges, and foreign bridges holding owned ports, sorted by name. */
 export interface OvsObservation {
   /** The bridges. */
   readonly bridges: readonly ObservedBridge[];
+  /**
+   * Every other bridge of the switch, sorted by name (the Bridge table is read whole anyway), so a
+   * planner can tell that a bridge it needs exists (an integration bridge someone else made).
+   */
+  readonly otherBridges: readonly OtherBridge[];
 }
 
 const BRIDGE_COLUMNS = ['_uuid', 'name', 'ports', 'external_ids', ...BRIDGE_SETTINGS_COLUMNS];
@@ -125,11 +140,15 @@ export function observeOps(
       if (owner !== null) ports.set(uuidOf(r), observedPort(r, owner, ifaces));
     }
     const bridges: ObservedBridge[] = [];
+    const otherBridges: OtherBridge[] = [];
     for (const r of results[b]?.rows ?? []) {
       const all = setItems(r.ports).map(String);
       const mine = all.flatMap((u) => ports.get(u) ?? []).sort((x, y) => cmp(x.name, y.name));
       const owner = match(r);
-      if (owner === null && mine.length === 0) continue;
+      if (owner === null && mine.length === 0) {
+        otherBridges.push({ uuid: uuidOf(r), name: String(r.name), settings: bridgeSettings(r) });
+        continue;
+      }
       bridges.push({
         uuid: uuidOf(r),
         name: String(r.name),
@@ -140,7 +159,10 @@ export function observeOps(
         ports: mine,
       });
     }
-    return { bridges: bridges.sort((x, y) => cmp(x.name, y.name)) };
+    return {
+      bridges: bridges.sort((x, y) => cmp(x.name, y.name)),
+      otherBridges: otherBridges.sort((x, y) => cmp(x.name, y.name)),
+    };
   };
 }
 
