@@ -7,7 +7,7 @@ import { InvalidInputError } from '../errors.js';
 import { addressFamily, parseAddress } from '../net/cidr.js';
 import { statNamespace } from '../net/namespace.js';
 import { NAMESPACE_LEADS, type NetnsPrefix, namespaceFor, netnsPrefix } from '../net/naming.js';
-import { resourceName, topologyName } from '../net/ownership.js';
+import { topologyName, userName } from '../net/ownership.js';
 import type { IpAddress, NamespaceName } from '../net/types.js';
 import type { CheckEndpoint, ResolvedCheck } from '../topology/checks.js';
 import { EchoServer, type EchoServerSpec } from './echo-server.js';
@@ -164,7 +164,7 @@ function checkEndpoint(e: unknown, where: string): CheckEndpoint {
   return {
     kind: o.kind,
     topology: topologyName(o.topology as string, `${where}.topology`),
-    name: resourceName(o.name as string, `${where}.name`),
+    name: userName(o.name as string, `${where}.name`),
   };
 }
 

@@ -154,6 +154,12 @@ export class OvsSandbox {
     return r.stdout;
   }
 
+  /** Runs `ovs-appctl` against this sandbox's ovs-vswitchd (e.g. `revalidator/wait`). */
+  async appctl(args: readonly string[]): Promise<string> {
+    const r = await run(['ovs-appctl', '-t', join(this.dir, 'ovs-vswitchd.ctl'), ...args], { env: this.env });
+    return r.stdout;
+  }
+
   /** Moves a device (an internal port's tap) from vswitchd's namespace into `ns`. */
   async moveToNamespace(dev: string, ns: string): Promise<void> {
     await run(['ip', '-n', this.netns, 'link', 'set', dev, 'netns', ns]);

@@ -66,6 +66,9 @@ test(
 
     // Blocked by a flow with our cookie, unblocked by deleting the cookie.
     await flows.addFlows([{ priority: 100, match: { in_port: y! }, actions: 'drop' }]);
+    // The userspace datapath may still hold a cached flow from the pings above: wait until the
+    // revalidators have applied the new table (asynchronous in OVS, slower on a loaded machine).
+    await env.ovs.appctl(['revalidator/wait']);
     const dumped = await env.ovs.ofctl(['dump-flows', br.name, 'cookie=0xabc/-1']);
     assert.match(dumped, /priority=100,in_port=\d+ actions=drop/);
     assert.equal(await sb.ping(ns.x!, '10.250.40.2'), false);
@@ -75,6 +78,7 @@ test(
 
     // Strict delete: the wrong priority leaves the flow, the right one removes it.
     await flows.addFlows([{ priority: 200, match: { in_port: y! }, actions: 'drop' }]);
+    await env.ovs.appctl(['revalidator/wait']);
     await flows.deleteFlows([{ priority: 199, match: { in_port: y! } }], { strict: true });
     assert.equal((await flows.dumpFlows({ cookie: 0xabcn })).length, 1);
     assert.equal(await sb.ping(ns.x!, '10.250.40.2'), false);
@@ -106,6 +110,7 @@ test(
 
     // Modify: the drop becomes NORMAL.
     await flows.addFlows([{ priority: 300, match: { in_port: y! }, actions: 'drop' }]);
+    await env.ovs.appctl(['revalidator/wait']);
     assert.equal(await sb.ping(ns.x!, '10.250.40.2'), false);
     await flows.modFlows([{ priority: 300, match: { in_port: y! }, actions: 'NORMAL' }], { strict: true });
     assert.equal(await sb.ping(ns.x!, '10.250.40.2', 3), true);
