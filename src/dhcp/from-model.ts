@@ -17,7 +17,10 @@ export interface DhcpFromModelOptions {
 
 function served(model: Model, network: Network, opts: DhcpFromModelOptions): DhcpNetwork {
   if (!network.dhcpPort) {
-    throw new InvalidInputError(`network ${network.name}: no subnet has DHCP, so it has no DHCP server`, 'network');
+    throw new InvalidInputError(
+      `network ${network.name}: no subnet has DHCP, so it has no DHCP server`,
+      'network',
+    );
   }
   const hosts = model.instances
     .filter((i) => i.network === network.name)
@@ -50,7 +53,11 @@ export function dhcpNetworkFromModel(
   opts: DhcpFromModelOptions = {},
 ): DhcpNetwork {
   const n = model.networks.find((x) => x.name === network);
-  if (!n) throw new InvalidInputError(`network: topology ${model.topology} has no network ${JSON.stringify(network)}`, 'network');
+  if (!n)
+    throw new InvalidInputError(
+      `network: topology ${model.topology} has no network ${JSON.stringify(network)}`,
+      'network',
+    );
   return served(model, n, opts);
 }
 

@@ -77,7 +77,8 @@ export function dnsDomain(value: unknown, where = 'domain'): string {
  */
 export function hostname(value: unknown, where = 'hostname'): string {
   const v = requireString(value, where);
-  if (!LABEL.test(v)) fail(where, `${JSON.stringify(v)} is not a hostname (one DNS label: A-Z a-z 0-9 -, 1-63)`);
+  if (!LABEL.test(v))
+    fail(where, `${JSON.stringify(v)} is not a hostname (one DNS label: A-Z a-z 0-9 -, 1-63)`);
   return v.toLowerCase();
 }
 
@@ -85,7 +86,8 @@ function subnet(value: unknown, where: string): DhcpSubnet {
   const s = object(value, where, 'a subnet');
   const cidr = parseSubnetCidr(s.cidr, `${where}.cidr`);
   const family = cidrFamily(cidr);
-  const gateway = s.gateway === null || s.gateway === undefined ? null : parseAddress(s.gateway, `${where}.gateway`);
+  const gateway =
+    s.gateway === null || s.gateway === undefined ? null : parseAddress(s.gateway, `${where}.gateway`);
   if (gateway !== null && !isHostOf(cidr, gateway)) {
     fail(`${where}.gateway`, `${gateway} is not a host address of ${cidr}`);
   }
@@ -98,7 +100,8 @@ function subnet(value: unknown, where: string): DhcpSubnet {
   let ipv6Mode: Ipv6Mode | null = null;
   if (family === 6) {
     const m = s.ipv6Mode ?? 'dhcpv6-stateful';
-    if (!MODES.includes(m as string)) fail(`${where}.ipv6Mode`, `${JSON.stringify(m)} is not ${MODES.join(', ')}`);
+    if (!MODES.includes(m as string))
+      fail(`${where}.ipv6Mode`, `${JSON.stringify(m)} is not ${MODES.join(', ')}`);
     ipv6Mode = m as Ipv6Mode;
   } else if (s.ipv6Mode !== null && s.ipv6Mode !== undefined) {
     fail(`${where}.ipv6Mode`, 'only IPv6 subnets have an address mode');
@@ -132,7 +135,10 @@ class Holders {
       if (!s) fail(`${w}.subnet`, `port ${port}: no subnet ${JSON.stringify(name)} on this network`);
       const address = parseAddress(f.address, `${w}.address`);
       if (!isHostOf(s.cidr, address)) {
-        fail(`${w}.address`, `port ${port}: ${address} is outside its subnet ${s.cidr} (or not a host address of it)`);
+        fail(
+          `${w}.address`,
+          `port ${port}: ${address} is outside its subnet ${s.cidr} (or not a host address of it)`,
+        );
       }
       if (seen.has(name)) fail(`${w}.subnet`, `port ${port}: two addresses on subnet ${name}`);
       seen.add(name);
@@ -209,9 +215,17 @@ export function dhcpNetwork(value: DhcpNetwork, where = 'dhcp'): ValidDhcpNetwor
   const leaseTime = v.leaseTime ?? DEFAULT_LEASE_TIME;
   if (
     leaseTime !== 'infinite' &&
-    !(typeof leaseTime === 'number' && Number.isInteger(leaseTime) && leaseTime >= 120 && leaseTime <= 2 ** 31 - 1)
+    !(
+      typeof leaseTime === 'number' &&
+      Number.isInteger(leaseTime) &&
+      leaseTime >= 120 &&
+      leaseTime <= 2 ** 31 - 1
+    )
   ) {
-    fail(`${where}.leaseTime`, `${JSON.stringify(leaseTime)} is not a lease time (120 s or more, or "infinite")`);
+    fail(
+      `${where}.leaseTime`,
+      `${JSON.stringify(leaseTime)} is not a lease time (120 s or more, or "infinite")`,
+    );
   }
   return {
     network: { ...base, subnets },
