@@ -60,16 +60,16 @@ export function udhcpcScript(opts: UdhcpcScriptOptions = {}): string {
     '  ;;',
     'bound|renew)',
     '  [ "$1" = bound ] && ip -4 addr flush dev "$interface" scope global',
-    '  ip addr replace "$ip/${mask:-32}" dev "$interface" || exit 1',
-    '  [ -n "${mtu:-}" ] && ip link set dev "$interface" mtu "$mtu"',
-    '  for r in ${router:-}; do ip route replace default via "$r" dev "$interface"; break; done',
+    '  ip addr replace "$ip/$mask" dev "$interface" || exit 1',
+    '  [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"',
+    '  for r in $router; do ip route replace default via "$r" dev "$interface"; break; done',
     ...(resolv === null
       ? []
       : [
-          `  { [ -n "\${domain:-}" ] && echo "search $domain"; for d in \${dns:-}; do echo "nameserver $d"; done; } > '${resolv}.tmp' && mv '${resolv}.tmp' '${resolv}'`,
+          `  { [ -n "$domain" ] && echo "search $domain"; for d in $dns; do echo "nameserver $d"; done; } > '${resolv}.tmp' && mv '${resolv}.tmp' '${resolv}'`,
         ]),
     '  for k in ip mask router dns domain mtu hostname lease serverid; do',
-    '    eval "v=\\${$k:-}"',
+    '    eval "v=\\$$k"',
     `    echo "${LEASE_PREFIX}$k=$v"`,
     '  done',
     '  ;;',

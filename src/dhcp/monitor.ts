@@ -98,7 +98,9 @@ export class DhcpMonitor {
  * @throws {InvalidInputError} for an invalid network (none is watched)
  */
 export function watchDhcp(nets: readonly DhcpNetwork[], opts: DhcpMonitorOptions): DhcpMonitor {
-  nets.forEach((n, i) => dhcpNetwork(n, `dhcp[${i}]`));
+  nets.forEach((n, i) => {
+    dhcpNetwork(n, `dhcp[${i}]`);
+  });
   const m = new DhcpMonitor(opts);
   for (const n of nets) m.watch(n);
   return m;
