@@ -60,7 +60,7 @@ async function applyPlan(
  *   twice, a MAC twice, a bad CIDR…), naming the port, before anything is read or changed
  * @throws the failing step's error (the interface driver's, `ip`'s, dnsmasq's start)
  */
-export function enableDhcp(net: DhcpNetwork, opts: DhcpApplyOptions): Promise<DhcpOutcome> {
+export async function enableDhcp(net: DhcpNetwork, opts: DhcpApplyOptions): Promise<DhcpOutcome> {
   const valid = dhcpNetwork(net);
   return applyPlan(valid, valid, opts);
 }
@@ -73,6 +73,6 @@ export function enableDhcp(net: DhcpNetwork, opts: DhcpApplyOptions): Promise<Dh
  * @param net the network as it was served (its owner and DHCP port name what to remove)
  * @throws {InvalidInputError} for an invalid network, before anything runs
  */
-export function disableDhcp(net: DhcpNetwork, opts: DhcpApplyOptions): Promise<DhcpOutcome> {
+export async function disableDhcp(net: DhcpNetwork, opts: DhcpApplyOptions): Promise<DhcpOutcome> {
   return applyPlan(null, dhcpNetwork(net), opts);
 }
