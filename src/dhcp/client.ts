@@ -7,7 +7,7 @@ import { ProcessError } from '../exec/process-error.js';
 import { type ProcessRunner, processRunner } from '../exec/runner.js';
 import { parseAddress } from '../net/cidr.js';
 import { optionalNamespace } from '../net/namespace.js';
-import { lineText } from '../net/text.js';
+import { argWord, lineText } from '../net/text.js';
 import { deviceName, type IpAddress, type NamespaceName } from '../net/types.js';
 import type { CommandStep } from '../reconcile/step.js';
 import { DhcpNoLeaseError } from './errors.js';
@@ -99,7 +99,8 @@ export interface DhcpClientOptions {
  * @throws {InvalidInputError} for a bad device, script path, or count
  */
 export function dhcpClientArgv(device: string, opts: DhcpClientOptions): string[] {
-  const dev = deviceName(device, 'device');
+  // A device name may start with '-', which udhcpc's getopt could take for an option.
+  const dev = deviceName(argWord(device, 'device'), 'device');
   const script = absolutePath(opts.script, 'script');
   const count = (v: number | undefined, d: number, where: string) => {
     const n = v ?? d;
