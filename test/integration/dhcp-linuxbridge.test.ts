@@ -6,7 +6,6 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { DhcpNoLeaseError } from '../../src/dhcp/errors.js';
 import { dhcpNetworkFromModel } from '../../src/dhcp/from-model.js';
-import { dhcpLayout } from '../../src/dhcp/layout.js';
 import { DhcpMonitor } from '../../src/dhcp/monitor.js';
 import type { DhcpNetwork } from '../../src/dhcp/types.js';
 import { disableDhcp, enableDhcp } from '../../src/dhcp/verbs.js';
