@@ -173,6 +173,8 @@ class Holders {
  * @throws {InvalidInputError} naming the field (`dhcp.hosts[2].fixedIps[0].address`), before anything runs
  */
 export function dhcpNetwork(value: DhcpNetwork, where = 'dhcp'): ValidDhcpNetwork {
+  // What this function returned is frozen and known: observe and plan take it again at no cost.
+  if (typeof value === 'object' && value !== null && CHECKED.has(value)) return value as ValidDhcpNetwork;
   const v = object(value, where, 'a DHCP network ({ network, port, hosts })');
   const n = object(v.network, `${where}.network`, 'a network');
   const base = plugNetwork(n as never, `${where}.network`);
@@ -227,7 +229,7 @@ export function dhcpNetwork(value: DhcpNetwork, where = 'dhcp'): ValidDhcpNetwor
       `${JSON.stringify(leaseTime)} is not a lease time (120 s or more, or "infinite")`,
     );
   }
-  return {
+  return deepFreeze({
     network: { ...base, subnets },
     port,
     hosts,
@@ -236,7 +238,16 @@ export function dhcpNetwork(value: DhcpNetwork, where = 'dhcp'): ValidDhcpNetwor
       parseAddress(s, `${where}.upstreamServers[${i}]`),
     ),
     leaseTime: leaseTime as number | 'infinite',
-  };
+  });
+}
+
+/** Networks {@link dhcpNetwork} returned (deeply frozen, so they stay valid). */
+const CHECKED = new WeakSet<object>();
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) deepFreeze(v);
+  CHECKED.add(Object.freeze(o));
+  return o;
 }
 
 /**
