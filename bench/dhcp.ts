@@ -15,7 +15,14 @@
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { addnHostsFile, dhcpPaths, dnsmasqArgv, hostsFile, leasesSeed, optsFile } from '../src/dhcp/config.js';
+import {
+  addnHostsFile,
+  dhcpPaths,
+  dnsmasqArgv,
+  hostsFile,
+  leasesSeed,
+  optsFile,
+} from '../src/dhcp/config.js';
 import { dhcpNetworkFromModel } from '../src/dhcp/from-model.js';
 import { dhcpLayout } from '../src/dhcp/layout.js';
 import type { DhcpNetwork } from '../src/dhcp/types.js';
@@ -140,7 +147,16 @@ async function main(): Promise<void> {
     [
       `DHCP, one network with N=${N} ports, private OVS (netdev), median of ${args.rounds} rounds`,
       table(
-        ['step', 'tenantnet', 'floor', 'processes', 'files written', 'signals', 'ip write calls', 'OVSDB writes'],
+        [
+          'step',
+          'tenantnet',
+          'floor',
+          'processes',
+          'files written',
+          'signals',
+          'ip write calls',
+          'OVSDB writes',
+        ],
         (['enable', 'reapply', 'reload'] as const).map((s) => [
           s,
           ms(figures.ms[s]),
@@ -172,7 +188,11 @@ async function floorRound(
 ): Promise<{ enable: number; reload: number }> {
   const valid = dhcpNetwork(net);
   // Same names and files as tenantnet's, under the floor's own namespace.
-  const layout = dhcpLayout(valid, { namespace: null, netnsPrefix: '' as never, stateDir }, { driver: { kind: 'ovs' } as never });
+  const layout = dhcpLayout(
+    valid,
+    { namespace: null, netnsPrefix: '' as never, stateDir },
+    { driver: { kind: 'ovs' } as never },
+  );
   const dev = layout.device;
   const paths = dhcpPaths(stateDir, ns);
   const argv = dnsmasqArgv(valid, paths, dev);

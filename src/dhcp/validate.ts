@@ -245,7 +245,8 @@ export function dhcpNetwork(value: DhcpNetwork, where = 'dhcp'): ValidDhcpNetwor
 const CHECKED = new WeakSet<object>();
 
 function deepFreeze<T extends object>(o: T): T {
-  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) deepFreeze(v);
+  for (const v of Object.values(o))
+    if (typeof v === 'object' && v !== null && !Object.isFrozen(v)) deepFreeze(v);
   CHECKED.add(Object.freeze(o));
   return o;
 }
