@@ -3,9 +3,10 @@
  * layer (`import { ip, iptables } from 'tenantnet'`, or the subpath `import { addVeth } from 'tenantnet/ip'`)
  * and every error class flat, so one import catches any of them.
  */
-export * from './errors.js';
+
 export * as dhcp from './dhcp/index.js';
 export { DhcpNoLeaseError } from './dhcp/index.js';
+export * from './errors.js';
 export * as exec from './exec/index.js';
 // Every layer's errors, flat (each also stays in its layer's namespace).
 export {

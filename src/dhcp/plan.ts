@@ -258,7 +258,10 @@ function planRemoval(observed: DhcpObserved, opts: DhcpPlanOptions): Change[] {
     });
   }
   const unplug = opts.driver.planUnplug(observed.target, observed.plug);
-  if (observed.namespace !== null) {
+  // A namespace of our name whose `lo` carries another owner's mark is not ours to delete.
+  const lo = observed.namespace?.links.find((l) => l.name === LO);
+  const foreign = lo?.owner != null && lo.alias !== linkMark(layout.owner).alias;
+  if (observed.namespace !== null && !foreign) {
     steps.push({
       via: 'ip',
       phase: 'namespace',

@@ -234,3 +234,16 @@ test('an invalid network is refused naming the port, and nothing is read or chan
   assert.equal(fx.files.log.length, writes);
   assert.deepEqual(dnsmasqs(fx)[0]!.signals, []);
 });
+
+test('removal never deletes a namespace of its name whose lo carries another owner', async (t) => {
+  const fx = await fakeHost(t);
+  const { net } = served();
+  const layout = dhcpLayout(net, fx.executors.host, { driver: fx.driver });
+  const space = fx.kernel.addNamespace(layout.namespace);
+  const lo = space.link('lo') ?? space.addLink({ name: 'lo', kind: null as never });
+  lo.alias = 'tenantnet:other.dhcp.web';
+  const planned = await plan(fx, null, net);
+  assert.ok(
+    !planned.flatMap((c) => c.steps).some((s) => s.via === 'ip' && s.ops.some((o) => o.op === 'netns.del')),
+  );
+});
