@@ -25,6 +25,7 @@ export {
   optsFile,
 } from './config.js';
 export { DhcpNoLeaseError } from './errors.js';
+export { type ExistingDhcpServer, existingDhcpServers } from './existing.js';
 export { type DhcpFromModelOptions, dhcpNetworkFromModel, dhcpNetworksFromModel } from './from-model.js';
 export {
   type DhcpLayout,

@@ -2,6 +2,7 @@
 // for ports, restarts for subnets, rebuilds what was deleted by hand, and removes everything it made.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { existingDhcpServers } from '../../src/dhcp/existing.js';
 import { dhcpLayout } from '../../src/dhcp/layout.js';
 import { enableDhcp } from '../../src/dhcp/verbs.js';
 import { InvalidInputError } from '../../src/errors.js';
@@ -246,4 +247,19 @@ test('removal never deletes a namespace of its name whose lo carries another own
   assert.ok(
     !planned.flatMap((c) => c.steps).some((s) => s.via === 'ip' && s.ops.some((o) => o.op === 'netns.del')),
   );
+});
+
+test('existingDhcpServers: the servers of this host from the state directory, with their live PID', async (t) => {
+  const fx = await fakeHost(t);
+  const { net } = served();
+  await converge(fx, net);
+  const layout = dhcpLayout(net, fx.executors.host, { driver: fx.driver });
+  fx.files.put(`${fx.executors.host.stateDir}/dhcp/not-ours/host`, '');
+  const found = await existingDhcpServers(fx.executors);
+  assert.deepEqual(
+    found.map((s) => [s.marker, s.topology, s.network, s.pid]),
+    [[layout.marker, 'u1', 'web', dnsmasqs(fx)[0]!.pid]],
+  );
+  fx.processes.exit(dnsmasqs(fx)[0]!.pid);
+  assert.equal((await existingDhcpServers(fx.executors))[0]!.pid, null);
 });
