@@ -4,10 +4,12 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { describe, test } from 'node:test';
+import fc from 'fast-check';
 import { DhcpNoLeaseError } from '../../src/dhcp/errors.js';
 import { dhcpNetworkFromModel } from '../../src/dhcp/from-model.js';
 import { DhcpMonitor } from '../../src/dhcp/monitor.js';
 import type { DhcpNetwork } from '../../src/dhcp/types.js';
+import { dhcpNetwork } from '../../src/dhcp/validate.js';
 import { disableDhcp, enableDhcp } from '../../src/dhcp/verbs.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { readCmdline } from '../../src/exec/proc.js';
@@ -19,6 +21,7 @@ import type { Owner } from '../../src/net/ownership.js';
 import { resourceId } from '../../src/net/ownership.js';
 import { mac } from '../../src/net/types.js';
 import { countingExecutors, stateChanging } from '../../src/reconcile/counting.js';
+import { hostileString, hostSnapshot, snapshotDiff } from '../helpers/host-snapshot.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
 import { dhcpExecutors, dnsmasqPid, plugVm, resolve, until } from './dhcp-helpers.js';
@@ -192,6 +195,43 @@ describe('DHCP with dnsmasq, Linux bridge backend, on a real kernel', rootOnly, 
         what,
       );
     }
+    // Hostile strings at the fields that reach dnsmasq's files and argv: refused, nothing changes,
+    // on the sandbox or on the host.
+    const host = await hostSnapshot();
+    const fields: ((v: string) => DhcpNetwork)[] = [
+      (v) => ({ ...net, domain: v }),
+      (v) => ({ ...net, hosts: [ha, { ...hb, hostname: v }] }),
+      (v) => ({ ...net, hosts: [ha, { ...hb, mac: v as never }] }),
+      (v) => ({ ...net, hosts: [ha, { ...hb, fixedIps: [{ ...hb.fixedIps[0]!, address: v as never }] }] }),
+      (v) => ({ ...net, upstreamServers: [v as never] }),
+      (v) => ({ ...net, network: { ...net.network, subnets: [{ ...net.network.subnets[0]!, id: v }] } }),
+      (v) => ({
+        ...net,
+        network: { ...net.network, subnets: [{ ...net.network.subnets[0]!, cidr: v as never }] },
+      }),
+    ];
+    await fc.assert(
+      fc.asyncProperty(hostileString(), fc.nat(fields.length - 1), async (v, i) => {
+        // Some glued values are plain names (`ab-cd`): harmless, and applying them would change the
+        // network on purpose. Only refused ones are sent.
+        if (accepts(fields[i]!(v))) {
+          assert.doesNotMatch(v, /[\u0000-\u001f\u007f-\u009f\u2028\u2029/]/);
+          return;
+        }
+        counting.reset();
+        await enableDhcp(fields[i]!(v), { executors: counting.executors, driver }).then(
+          () => assert.fail(`field ${i}: ${JSON.stringify(v)} was accepted`),
+          (e: unknown) => assert.ok(e instanceof InvalidInputError, `field ${i}: ${String(e)}`),
+        );
+        assert.equal(
+          stateChanging(counting.counts) + counting.counts.ip.readCalls,
+          0,
+          'refused before anything is read',
+        );
+      }),
+      { numRuns: 40 },
+    );
+    assert.deepEqual(snapshotDiff(host, await hostSnapshot()), []);
     assert.deepEqual(
       files.map((f) => [readFileSync(f, 'utf8'), statSync(f).mtimeMs]),
       before,
@@ -273,6 +313,15 @@ describe('DHCP with dnsmasq, Linux bridge backend, on a real kernel', rootOnly, 
     assert.equal(twice.operations, 0, 'disabling again finds nothing to do');
   });
 });
+
+function accepts(net: DhcpNetwork): boolean {
+  try {
+    dhcpNetwork(net);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function readFile(path: string): Promise<string> {
   return readFileSync(path, 'utf8');
