@@ -98,8 +98,12 @@ function staleSteps(observed: DhcpObserved, opts: DhcpWiring): Step[] {
   const ovs: OvsOp[] = [];
   const ip: IpOp[] = [];
   const bridge = observed.plug.bridge ?? null;
+  const gone = new Set<string>();
   for (const l of observed.namespace.links) {
-    if (ours.has(l.name)) continue;
+    // Deleting one end of a veth pair deletes the other: a second delete would fail the batch.
+    if (ours.has(l.name) || gone.has(l.name)) continue;
+    gone.add(l.name);
+    if (l.peer) gone.add(l.peer);
     const port = bridge?.ports.get(l.name);
     if (bridge && port) ovs.push({ op: 'port.del', bridge: bridge.name, name: l.name, uuid: port.uuid });
     else ip.push({ op: 'link.del', name: l.name });

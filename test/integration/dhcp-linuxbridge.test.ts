@@ -276,13 +276,36 @@ describe('DHCP with dnsmasq, Linux bridge backend, on a real kernel', rootOnly, 
     await monitor.stop();
   });
 
-  test('a subnet change restarts dnsmasq; disable leaves nothing (process, files, port, namespace, bridge)', async (t) => {
+  test('a stale device is unplugged; a subnet change restarts dnsmasq; disable leaves nothing (process, files, port, namespace, bridge)', async (t) => {
     const sb = sandbox(t);
     const hostNs = await sb.namespace('host');
     const x = dhcpExecutors(sb, hostNs);
     const dual = buildModel(topology(sb.prefix, [a]));
     const { layout } = await enableDhcp(dhcpNetworkFromModel(dual, 'web'), { executors: x, driver });
     const pid = await dnsmasqPid(layout.paths.pid, layout.marker);
+
+    // A device left in the namespace by an earlier run is unplugged on the next setup.
+    await run([
+      'ip',
+      '-n',
+      layout.namespace,
+      'link',
+      'add',
+      sb.dev('old'),
+      'type',
+      'veth',
+      'peer',
+      'name',
+      sb.dev('peer'),
+    ]);
+    const swept = await enableDhcp(dhcpNetworkFromModel(dual, 'web'), { executors: x, driver });
+    assert.deepEqual(
+      swept.planned.map((ch) => ch.action),
+      ['delete'],
+    );
+    const left = await run(['ip', '-n', layout.namespace, '-o', 'link', 'show']);
+    assert.doesNotMatch(left.stdout, new RegExp(sb.dev('old')));
+    assert.equal(await dnsmasqPid(layout.paths.pid, layout.marker), pid);
 
     const v4only = buildModel(
       topology(sb.prefix, [a], [{ cidr: '10.61.1.0/24' }, { cidr: 'fd61:1::/64', dhcp: false }]),

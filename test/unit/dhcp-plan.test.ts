@@ -4,9 +4,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { existingDhcpServers } from '../../src/dhcp/existing.js';
 import { dhcpLayout } from '../../src/dhcp/layout.js';
+import { observeDhcp } from '../../src/dhcp/observe.js';
+import { planDhcp } from '../../src/dhcp/plan.js';
 import { enableDhcp } from '../../src/dhcp/verbs.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { LinuxBridgeInterfaceDriver } from '../../src/interface/linuxbridge.js';
+import { parseLinks } from '../../src/ip/links.js';
+import { Observation } from '../../src/reconcile/observation.js';
 import type { ProcessStep } from '../../src/reconcile/step.js';
 import { converge, dnsmasqs, fakeHost, plan, served, topology } from './dhcp-fixtures.js';
 
@@ -262,4 +266,30 @@ test('existingDhcpServers: the servers of this host from the state directory, wi
   );
   fx.processes.exit(dnsmasqs(fx)[0]!.pid);
   assert.equal((await existingDhcpServers(fx.executors))[0]!.pid, null);
+});
+
+test('a stale veth pair inside the namespace is deleted once (ip reads its peer)', async (t) => {
+  const fx = await fakeHost(t);
+  const { net } = served();
+  await converge(fx, net);
+  const [pair] = parseLinks([
+    { ifname: 'ns-old', ifindex: 7, link: 'ns-peer', linkinfo: { info_kind: 'veth' }, flags: [] },
+  ]);
+  assert.equal(pair!.peer, 'ns-peer');
+  const obs = new Observation(fx.executors);
+  const observed = await observeDhcp(net, obs, { driver: fx.driver });
+  const links = [
+    ...observed.namespace!.links,
+    { ...pair!, name: 'ns-old' as never },
+    { ...pair!, name: 'ns-peer' as never, peer: 'ns-old' },
+  ];
+  const planned = planDhcp(
+    net,
+    { ...observed, namespace: { ...observed.namespace!, links } },
+    { driver: fx.driver },
+  );
+  assert.deepEqual(
+    planned.flatMap((c) => c.steps).flatMap((s) => (s.via === 'ip' ? s.ops : [])),
+    [{ op: 'link.del', name: 'ns-old' }],
+  );
 });
