@@ -44,7 +44,8 @@ const LO = deviceName('lo');
 
 function refs(changes: readonly Change[]): ResourceRef[] {
   const seen = new Map<string, ResourceRef>();
-  for (const c of changes) seen.set(`${c.resource.topology}/${c.resource.kind}/${c.resource.name}`, c.resource);
+  for (const c of changes)
+    seen.set(`${c.resource.topology}/${c.resource.kind}/${c.resource.name}`, c.resource);
   return [...seen.values()];
 }
 
