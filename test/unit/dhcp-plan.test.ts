@@ -11,6 +11,7 @@ import { InvalidInputError } from '../../src/errors.js';
 import { LinuxBridgeInterfaceDriver } from '../../src/interface/linuxbridge.js';
 import { parseLinks } from '../../src/ip/links.js';
 import { Observation } from '../../src/reconcile/observation.js';
+import { planScript, renderChanges } from '../../src/reconcile/render.js';
 import type { ProcessStep } from '../../src/reconcile/step.js';
 import { converge, dnsmasqs, fakeHost, plan, served, topology } from './dhcp-fixtures.js';
 
@@ -292,4 +293,21 @@ test('a stale veth pair inside the namespace is deleted once (ip reads its peer)
     planned.flatMap((c) => c.steps).flatMap((s) => (s.via === 'ip' ? s.ops : [])),
     [{ op: 'link.del', name: 'ns-old' }],
   );
+});
+
+test('the plan renders as commands a person would type: the files, the dnsmasq command line, kill -HUP', async (t) => {
+  const fx = await fakeHost(t);
+  const base = topology();
+  const { net } = served(base);
+  const layout = dhcpLayout(net, fx.executors.host, { driver: fx.driver });
+  const script = planScript(renderChanges(await plan(fx, net, net), fx.executors.host));
+  assert.match(script, new RegExp(`ip netns add ${layout.namespace.replace('.', '\\.')}`));
+  assert.match(script, /net\.ipv4\.ip_nonlocal_bind=1/);
+  assert.ok(script.includes(`${layout.paths.host}`));
+  assert.match(script, /dnsmasq --no-hosts --no-resolv --pid-file=/);
+  await converge(fx, net);
+  const added = served({ ...base, instances: [...base.instances!, { name: 'c', network: 'web' }] }).net;
+  const reload = planScript(renderChanges(await plan(fx, added, added), fx.executors.host));
+  assert.match(reload, /kill -HUP/);
+  assert.doesNotMatch(reload, /dnsmasq --no-hosts/);
 });
