@@ -3,6 +3,9 @@
  * layer (`import { ip, iptables } from 'tenantnet'`, or the subpath `import { addVeth } from 'tenantnet/ip'`)
  * and every error class flat, so one import catches any of them.
  */
+
+export * as dhcp from './dhcp/index.js';
+export { DhcpNoLeaseError } from './dhcp/index.js';
 export * from './errors.js';
 export * as exec from './exec/index.js';
 // Every layer's errors, flat (each also stays in its layer's namespace).
@@ -55,6 +58,13 @@ export {
   OvsdbTimedOutError,
   OvsdbVswitchdTimeoutError,
 } from './ovs/index.js';
+export * as reconcile from './reconcile/index.js';
+export {
+  ApplyFailedError,
+  ApplyLockTimeoutError,
+  DependencyCycleError,
+  NoOpenVswitchError,
+} from './reconcile/index.js';
 export { stateDir } from './state-dir.js';
 export * as topology from './topology/index.js';
 export { TopologyError } from './topology/index.js';

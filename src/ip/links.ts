@@ -41,6 +41,11 @@ export interface LinkInfo {
   readonly group: number;
   readonly master: string | null;
   readonly allmulticast: boolean;
+  /**
+   * A veth's other end when it is in the same namespace (what `ip` prints as `link`); absent
+   * otherwise. Deleting either end deletes both.
+   */
+  readonly peer?: string;
   /** The owner named in a `tenantnet:` alias, or null for links tenantnet did not make. */
   readonly owner: string | null;
   readonly addresses: readonly AddressInfo[];
@@ -183,10 +188,11 @@ export function parseLinks(output: unknown): LinkInfo[] {
     const flags = (l.flags as string[] | undefined) ?? [];
     const alias = typeof l.ifalias === 'string' ? l.ifalias : null;
     const group = l.group === 'default' || l.group === undefined ? 0 : Number(l.group);
+    const kind = ((l.linkinfo as { info_kind?: string } | undefined)?.info_kind ?? null) as string | null;
     return {
       name: l.ifname as DeviceName,
       index: Number(l.ifindex),
-      kind: ((l.linkinfo as { info_kind?: string } | undefined)?.info_kind ?? null) as string | null,
+      kind,
       mtu: Number(l.mtu),
       mac: String(l.address ?? ''),
       up: flags.includes('UP'),
@@ -196,6 +202,7 @@ export function parseLinks(output: unknown): LinkInfo[] {
       group: Number.isFinite(group) ? group : 0,
       master: typeof l.master === 'string' ? l.master : null,
       allmulticast: flags.includes('ALLMULTI'),
+      ...(kind === 'veth' && typeof l.link === 'string' ? { peer: l.link } : {}),
       owner: ownerOf(alias),
       addresses: parseAddresses([l]),
     };
