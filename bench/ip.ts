@@ -25,6 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../src/exec/run.js';
 import * as ip from '../src/ip/index.js';
+import { inheritsPromoteSecondaries } from '../src/ip/namespaces.js';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -208,7 +209,7 @@ async function main(): Promise<void> {
     naiveOverTenantnet: summary.naive.totalMs / summary.tenantnet.totalMs,
   };
   if (JSON_OUT) {
-    const promote = ip.inheritsPromoteSecondaries() ? 'inherited' : 'set by a process per namespace';
+    const promote = inheritsPromoteSecondaries() ? 'inherited' : 'set by a process per namespace';
     console.log(
       JSON.stringify(
         { n: N, rounds: ROUNDS, promoteSecondaries: promote, summary, ratios, raw: results },
@@ -220,7 +221,7 @@ async function main(): Promise<void> {
   }
   console.log(`\nip_lib benchmark: ${N} namespaces with a veth pair each, median of ${ROUNDS} rounds`);
   console.log(
-    `promote_secondaries: ${ip.inheritsPromoteSecondaries() ? 'inherited from the root namespace' : 'set by a process in each namespace'}`,
+    `promote_secondaries: ${inheritsPromoteSecondaries() ? 'inherited from the root namespace' : 'set by a process in each namespace'}`,
   );
   console.log('method                      create ms  delete ms   total ms');
   for (const m of order) {

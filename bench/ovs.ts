@@ -13,7 +13,7 @@ import { run } from '../src/exec/run.js';
 import { OvsBridge } from '../src/ovs/bridge.js';
 import { Ovs } from '../src/ovs/ovs.js';
 import { OvsdbClient } from '../src/ovs/ovsdb/client.js';
-import { OvsSandbox } from '../test/helpers/ovs-sandbox.js';
+import { OvsSandbox } from '../test/fakes/ovs-sandbox.js';
 
 const arg = (name: string, dflt: number) =>
   Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);

@@ -8,16 +8,17 @@
  * Names carry a random suffix, so the tour never touches anything that is not its own.
  */
 import { randomBytes } from 'node:crypto';
+// Outside this repository these are 'tenantnet/exec', 'tenantnet/ip' and 'tenantnet/iptables'.
+import { run } from '../src/exec/index.js';
 import {
   addAddress,
   addVeth,
   closeIpBatches,
   createNamespace,
   deleteNamespace,
-  IptablesManager,
-  run,
   setDefaultGateway,
-} from '../src/index.js';
+} from '../src/ip/index.js';
+import { IptablesManager } from '../src/iptables/index.js';
 
 const id = randomBytes(3).toString('hex');
 const router = `tour-${id}-qrouter`;

@@ -1,10 +1,58 @@
 /**
- * tenantnet: tenant virtual networks on a Linux host. The library's public face: every layer's
- * names, flat, so `import { addVeth, IptablesManager, OvsBridge } from 'tenantnet'` works.
+ * tenantnet: tenant virtual networks on a Linux host. The library's public face: one namespace per
+ * layer (`import { ip, iptables } from 'tenantnet'`, or the subpath `import { addVeth } from 'tenantnet/ip'`)
+ * and every error class flat, so one import catches any of them.
  */
 export * from './errors.js';
-export * from './exec/index.js';
-export * from './ip/index.js';
-export * from './iptables/index.js';
-export * from './ovs/index.js';
+export * as exec from './exec/index.js';
+// Every layer's errors, flat (each also stays in its layer's namespace).
+export {
+  AlreadyRunningError,
+  AsyncProcessStateError,
+  CommandNotFoundError,
+  CoprocExitedError,
+  CoprocTimeoutError,
+  ProcessError,
+} from './exec/index.js';
+// `interface` is reserved as a binding name only: `import { interface as iface } from 'tenantnet'`.
+export * as 'interface' from './interface/index.js';
+export { LocalVlansExhaustedError, PlugConflictError } from './interface/index.js';
+export * as ip from './ip/index.js';
+export {
+  AddressAlreadyExistsError,
+  DeviceNotFoundError,
+  InvalidArgumentError,
+  IpCommandError,
+  IpProcessExitedError,
+  LinkAlreadyExistsError,
+  ObjectExistsError,
+  ObjectNotFoundError,
+  OperationNotSupportedError,
+  SysctlError,
+} from './ip/index.js';
+export * as iptables from './iptables/index.js';
+export {
+  IncompatibleTableError,
+  IpsetError,
+  IptablesRestoreError,
+  LegacyTablesError,
+  LockTimeoutError,
+} from './iptables/index.js';
+export * as model from './model/index.js';
+export { ModelError } from './model/index.js';
+export * as net from './net/index.js';
+export { NamespaceNotFoundError } from './net/index.js';
+export * as ovs from './ovs/index.js';
+export {
+  BridgeNotFoundError,
+  OvsdbConnectionError,
+  OvsdbConstraintViolationError,
+  OvsdbError,
+  OvsdbOperationError,
+  OvsdbReferentialIntegrityError,
+  OvsdbRpcError,
+  OvsdbSyntaxError,
+  OvsdbTimedOutError,
+  OvsdbVswitchdTimeoutError,
+} from './ovs/index.js';
 export { stateDir } from './state-dir.js';

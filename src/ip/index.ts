@@ -1,37 +1,6 @@
-// The ip layer's public names (Neutron: agent.linux.ip_lib).
-export {
-  existingNamespace,
-  NamespaceNotFoundError,
-  namespaceExists,
-  optionalNamespace,
-} from '../net/namespace.js';
-export {
-  type Cidr,
-  cidr,
-  type DeviceName,
-  type DevicePrefix,
-  derivedDeviceName,
-  deviceName,
-  familyOf,
-  type IpAddress,
-  type IpFamily,
-  intIn,
-  ipAddress,
-  ipv4Broadcast,
-  type LinkGroup,
-  linkGroup,
-  type Mac,
-  type Mtu,
-  mac,
-  mtu,
-  type NamespaceName,
-  namespaceName,
-  routeScope,
-  splitCidr,
-  type TableId,
-  tableId,
-  token,
-} from '../net/types.js';
+// The ip layer's public face (Neutron: agent.linux.ip_lib): verbs, their spec and ops builders,
+// observe, the executor seam, ownership marks and the kernel's errors. The batch framing (marker
+// lines, the coprocess itself) and error mapping stay internal; the shared values live in tenantnet/net.
 export {
   type AddressFilter,
   type AddressInfo,
@@ -45,20 +14,9 @@ export {
   flushAddressesOps,
   listAddresses,
   type OnDevice,
-  parseAddresses,
   planAddresses,
 } from './addresses.js';
-export {
-  checkReferencedNamespaces,
-  firstError,
-  IpBatch,
-  type IpBatchOptions,
-  type LineOutcome,
-  MARKER,
-  MarkerFrame,
-  type OpResult,
-} from './batch.js';
-export { defined } from './defined.js';
+export type { OpResult } from './batch.js';
 export {
   AddressAlreadyExistsError,
   DeviceNotFoundError,
@@ -66,7 +24,6 @@ export {
   IpCommandError,
   IpProcessExitedError,
   LinkAlreadyExistsError,
-  mapIpError,
   ObjectExistsError,
   ObjectNotFoundError,
   OperationNotSupportedError,
@@ -74,15 +31,12 @@ export {
 export {
   batchExecutor,
   closeIpBatches,
-  executorOf,
   type IpExecutor,
-  ipBatch,
-  ipBatchPids,
   ipExecutor,
   setIpExecutor,
   type Via,
 } from './executor.js';
-export { batchLine, sysctlSetting } from './line.js';
+export { batchLine } from './line.js';
 export {
   addBridge,
   addVeth,
@@ -108,7 +62,6 @@ export {
   type InNamespace,
   type LinkInfo,
   listLinks,
-  parseLinks,
   type SetLinkArgs,
   type SetLinkSpec,
   setLink,
@@ -122,7 +75,6 @@ export {
   createNamespaceOps,
   deleteNamespace,
   execInNamespace,
-  inheritsPromoteSecondaries,
   listNamespaces,
   namespacePids,
 } from './namespaces.js';
@@ -138,18 +90,9 @@ export {
   type NeighbourInfo,
   type NeighbourSpec,
   neighbourSpec,
-  parseNeighbours,
 } from './neighbours.js';
 export { type NamespaceState, observeNamespace } from './observe.js';
-export {
-  type IpOp,
-  isRead,
-  type LinkChanges,
-  type RouteScope,
-  type RouteSpec,
-  type RuleSpec,
-  type VxlanSpec,
-} from './ops.js';
+export type { IpOp, LinkChanges, RouteSpec, RuleSpec, VxlanSpec } from './ops.js';
 export {
   isOwned,
   type Mark,
@@ -171,7 +114,6 @@ export {
   type GatewayArgs,
   getDefaultGateways,
   listRoutes,
-  parseRoutes,
   type RouteArgs,
   type RouteInfo,
   replaceRoute,
@@ -185,17 +127,8 @@ export {
   deleteRule,
   deleteRuleOps,
   listRules,
-  parseRules,
   type RuleArgs,
   type RuleInfo,
   ruleSpec,
 } from './rules.js';
-export {
-  parseFailures as parseSysctlFailures,
-  SysctlError,
-  type SysctlSpec,
-  sysctl,
-  sysctlError,
-  sysctlOps,
-  sysctlSpec,
-} from './sysctl.js';
+export { SysctlError, type SysctlSpec, sysctl, sysctlOps, sysctlSpec } from './sysctl.js';

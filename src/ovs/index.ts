@@ -1,12 +1,11 @@
-// The Open vSwitch layer's public face (Neutron: agent/common/ovs_lib, ovsdb_monitor, polling).
+// The Open vSwitch layer's public face (Neutron: agent/common/ovs_lib, ovsdb_monitor, polling; ovsdbapp's
+// backend): the OVSDB client, Ovs/OvsBridge, ops builders, observe, OpenFlow, monitors and polling.
+// Flow-line rendering, text and name checks and vswitchd-wait arithmetic stay internal.
 export { OvsBridge, type PortInfo, type VifPort } from './bridge.js';
 export {
   addBridgeOps,
-  BRIDGE_SETTINGS_COLUMNS,
   type BridgeOptions,
   type BridgeSettings,
-  bridgeColumns,
-  bridgeSettings,
   bridgeSettingsOps,
   type DatapathType,
   deleteBridgeOps,
@@ -17,18 +16,13 @@ export {
 } from './bridge-ops.js';
 export { BridgeNotFoundError } from './errors.js';
 export {
-  addFlowLine,
   COOKIE_ANY,
   type FlowEntry,
   type FlowFilter,
   type FlowMatch,
   type FlowSpec,
-  filterLine,
-  flowKeys,
-  modFlowLine,
   OfctlFlows,
   type OfctlFlowsOptions,
-  parseDumpFlows,
 } from './flows.js';
 export {
   type InterfaceEvent,
@@ -36,7 +30,6 @@ export {
   InterfaceMonitor,
   type InterfaceMonitorOptions,
 } from './interface-monitor.js';
-export { ovsdbIdentifier, ovsName } from './names.js';
 export {
   type ObservedBridge,
   type ObservedInterface,
@@ -48,6 +41,7 @@ export {
 } from './observe.js';
 export { type OfctlExecutor, type OfctlRunOptions, ofctlExecutor } from './ofctl.js';
 export { type CleanupReport, type CommitOptions, Ovs, type OvsOptions } from './ovs.js';
+export type { OvsOp } from './ovs-ops.js';
 export * from './ovsdb/index.js';
 export { OWNER_KEY, ownedBy, ownerValue } from './ownership.js';
 export { type PortsPlan, planIsEmpty, planPorts } from './plan-ports.js';
@@ -57,20 +51,10 @@ export {
   deletePortOps,
   type InterfaceType,
   type PortSpec,
-  type PortVlan,
-  portVlanColumns,
   setPortTagOps,
   type VifPortSpec,
   validatePortSpec,
   vifPortSpec,
-  wantedVlan,
 } from './ports.js';
-export { ovsdbText, stringMap } from './text.js';
-export { DEAD_VLAN_TAG, type VlanMode, vlanColumns, vlanTag } from './vlan.js';
-export {
-  DEFAULT_VSWITCHD_WAIT,
-  type VswitchdWait,
-  vswitchdWaitPolicy,
-  vswitchdWork,
-  waitTimeoutMs,
-} from './vswitchd-wait.js';
+export { DEAD_VLAN_TAG, type VlanMode } from './vlan.js';
+export { DEFAULT_VSWITCHD_WAIT, type VswitchdWait } from './vswitchd-wait.js';

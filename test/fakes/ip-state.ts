@@ -1,12 +1,6 @@
 // The in-memory kernel state behind FakeIpKernel, and its reads in `ip -d -j` shape (what the real parsers take).
-import {
-  type IpFamily,
-  type RouteSpec,
-  type RuleSpec,
-  type TableId,
-  tableId,
-  type VxlanSpec,
-} from '../../src/ip/index.js';
+import type { RouteSpec, RuleSpec, VxlanSpec } from '../../src/ip/index.js';
+import { type IpFamily, type TableId, tableId } from '../../src/net/index.js';
 
 /** The kernel's answer to one op: an `ip` error text, thrown inside the fake and mapped like the real one. */
 export class KernelSays extends Error {}

@@ -1,15 +1,8 @@
 // A stateful fake kernel that implements IpExecutor: it executes the same IpOps the real batch runs, with the kernel's main errors (knftables' Fake).
-import {
-  batchLine,
-  type IpExecutor,
-  type IpFamily,
-  type IpOp,
-  isRead,
-  mapIpError,
-  type NamespaceName,
-  NamespaceNotFoundError,
-  type OpResult,
-} from '../../src/ip/index.js';
+import { mapIpError } from '../../src/ip/errors.js';
+import { batchLine, type IpExecutor, type IpOp, type OpResult } from '../../src/ip/index.js';
+import { isRead } from '../../src/ip/ops.js';
+import { type IpFamily, type NamespaceName, NamespaceNotFoundError } from '../../src/net/index.js';
 import {
   addressKey,
   cidrKey,

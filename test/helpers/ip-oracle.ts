@@ -2,6 +2,7 @@
 import type { TestContext } from 'node:test';
 import { run } from '../../src/exec/run.js';
 import * as ip from '../../src/ip/index.js';
+import type * as net from '../../src/net/index.js';
 import { type Sandbox, sandbox } from './sandbox.js';
 
 /** The independent oracle for ip tests: a separate `ip -d -j` process, parsed. */
@@ -16,7 +17,7 @@ export async function oracle(
 /** Sandbox namespaces whose tenantnet coprocesses are closed before the sandbox deletes them. */
 export async function spaces(sb: Sandbox, n: number): Promise<string[]> {
   const list = await sb.namespaces(n);
-  for (const ns of list) sb.defer(() => ip.closeIpBatches(ns as ip.NamespaceName));
+  for (const ns of list) sb.defer(() => ip.closeIpBatches(ns as net.NamespaceName));
   return list;
 }
 

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { TenantnetError } from '../../src/errors.js';
+import { ipBatch } from '../../src/ip/executor.js';
 import * as ip from '../../src/ip/index.js';
+import * as net from '../../src/net/index.js';
 import { hostileString, hostSnapshot, snapshotDiff } from '../helpers/host-snapshot.js';
 import { vethSpace } from '../helpers/ip-oracle.js';
 import { rootOnly } from '../helpers/root.js';
@@ -23,7 +25,7 @@ test(
         async (h) => {
           await ip.listLinks({ namespace: h });
           assert.ok(
-            ip.namespaceExists(h),
+            net.namespaceExists(h),
             `namespace ${JSON.stringify(h)} was read though it does not exist`,
           );
         },
@@ -34,7 +36,7 @@ test(
           const name = sb.ns(h); // a valid result is a sandbox namespace, cleaned up here
           try {
             assert.equal(await ip.createNamespace(name), true);
-            assert.ok(ip.namespaceExists(name));
+            assert.ok(net.namespaceExists(name));
           } finally {
             await ip.deleteNamespace(name).catch(() => {});
           }
@@ -97,7 +99,7 @@ test(
       { numRuns: 150 },
     );
     // The namespace's ip process survived all of it: nothing malformed reached it.
-    assert.equal(ip.ipBatch(ns as ip.NamespaceName).generation, 1);
+    assert.equal(ipBatch(ns as net.NamespaceName).generation, 1);
     assert.deepEqual(snapshotDiff(before, await hostSnapshot()), []);
   },
 );

@@ -3,7 +3,9 @@ import { spawn } from 'node:child_process';
 import { after, test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
 import { run } from '../../src/exec/run.js';
+import { ipBatch } from '../../src/ip/executor.js';
 import * as ip from '../../src/ip/index.js';
+import * as net from '../../src/net/index.js';
 import { oracle, spaces, vethSpace } from '../helpers/ip-oracle.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
@@ -23,8 +25,8 @@ test(
     sb.defer(() => ip.deleteNamespace(ns));
     assert.equal(await ip.createNamespace(ns), true);
     assert.equal(await ip.createNamespace(ns), false);
-    assert.equal(ip.namespaceExists(ns), true);
-    assert.ok((await ip.listNamespaces()).includes(ns as ip.NamespaceName));
+    assert.equal(net.namespaceExists(ns), true);
+    assert.ok((await ip.listNamespaces()).includes(ns as net.NamespaceName));
     const lo = await oracle(ns, 'link', 'show', 'lo');
     assert.ok((lo[0]!.flags as string[]).includes('UP'));
     const promote = await run(['sysctl', '-n', 'net.ipv4.conf.all.promote_secondaries'], { namespace: ns });
@@ -44,7 +46,7 @@ test(
     assert.deepEqual(linkNames(JSON.parse(echo.stdout)), ['lo']);
     assert.equal(await ip.deleteNamespace(ns), true);
     assert.equal(await ip.deleteNamespace(ns), false);
-    assert.equal(ip.namespaceExists(ns), false);
+    assert.equal(net.namespaceExists(ns), false);
     const r = await run(['ip', 'netns', 'list']);
     assert.ok(!r.stdout.includes(ns));
   },
@@ -178,14 +180,14 @@ test(
     await ip.addBridge({ namespace: ns, name: 'help', up: true });
     await ip.addVeth({ namespace: ns, name: 'up', peer: 'h' });
     await ip.addVxlan({ namespace: ns, name: 'mtu', vni: 7 });
-    const generation = ip.ipBatch(ns as ip.NamespaceName).generation;
+    const generation = ipBatch(ns as net.NamespaceName).generation;
     assert.deepEqual(linkNames(await oracle(ns!, 'link', 'show')), ['h', 'help', 'lo', 'mtu', 'up']);
     assert.equal((await ip.getLink({ namespace: ns, name: 'help' })).kind, 'bridge');
     for (const name of ['help', 'up', 'mtu'])
       assert.equal(await ip.deleteLink({ namespace: ns, name }), true);
     assert.equal(await ip.deleteLink({ namespace: ns, name: 'help' }), false);
     assert.deepEqual(linkNames(await oracle(ns!, 'link', 'show')), ['lo']);
-    assert.equal(ip.ipBatch(ns as ip.NamespaceName).generation, generation, 'the ip process lived on');
+    assert.equal(ipBatch(ns as net.NamespaceName).generation, generation, 'the ip process lived on');
   },
 );
 
@@ -209,13 +211,13 @@ test('bad input gives the typed error and leaves no trace', rootOnly, async (t) 
   await assert.rejects(ip.addAddress({ namespace: ns, dev: 'lo', cidr: '10.250.8.1/33' }), InvalidInputError);
   await assert.rejects(
     ip.addVeth({ namespace: ghost, name: sb.dev('a'), peer: sb.dev('p') }),
-    ip.NamespaceNotFoundError,
+    net.NamespaceNotFoundError,
   );
   await assert.rejects(
     ip.addVeth({ namespace: ns, name: sb.dev('a'), peer: sb.dev('p'), peerNamespace: ghost }),
-    ip.NamespaceNotFoundError,
+    net.NamespaceNotFoundError,
   );
-  await assert.rejects(ip.listLinks({ namespace: ghost }), ip.NamespaceNotFoundError);
+  await assert.rejects(ip.listLinks({ namespace: ghost }), net.NamespaceNotFoundError);
   await assert.rejects(ip.setLink({ namespace: ns, name: sb.dev('none'), up: true }), ip.DeviceNotFoundError);
   await assert.rejects(
     ip.addAddress({ namespace: ns, dev: sb.dev('none'), cidr: '10.250.8.1/24' }),
@@ -226,14 +228,14 @@ test('bad input gives the typed error and leaves no trace', rootOnly, async (t) 
     ip.InvalidArgumentError,
   );
   // A missing master is checked before the line that would end the batch process is sent.
-  const generation = ip.ipBatch(ns as ip.NamespaceName).generation;
+  const generation = ipBatch(ns as net.NamespaceName).generation;
   await assert.rejects(
     ip.setLink({ namespace: ns, name: 'lo', master: sb.dev('nobr') }),
     ip.DeviceNotFoundError,
   );
-  assert.equal(ip.ipBatch(ns as ip.NamespaceName).generation, generation);
+  assert.equal(ipBatch(ns as net.NamespaceName).generation, generation);
   assert.deepEqual(linkNames(await oracle(ns!, 'link', 'show')), before);
-  assert.equal(ip.namespaceExists(ghost), false);
+  assert.equal(net.namespaceExists(ghost), false);
   const loAddrs = (await oracle(ns!, 'addr', 'show', 'dev', 'lo'))[0]!.addr_info as { local: string }[];
   assert.ok(!loAddrs.some((a) => a.local.startsWith('10.250.8.')), 'no address was added');
   assert.ok(!(await run(['ip', 'netns', 'list'])).stdout.includes(ghost));
@@ -241,7 +243,7 @@ test('bad input gives the typed error and leaves no trace', rootOnly, async (t) 
 
 test('a killed coprocess fails in-flight requests cleanly and is restarted', rootOnly, async (t) => {
   const { ns, x } = await vethSpace(t);
-  const batch = ip.ipBatch(ns as ip.NamespaceName);
+  const batch = ipBatch(ns as net.NamespaceName);
   const pid = batch.pid;
   const inflight = batch.settle(Array.from({ length: 100 }, () => ({ op: 'link.show', name: x }) as ip.IpOp));
   process.kill(pid!, 'SIGKILL');
@@ -291,16 +293,16 @@ test(
     sb.defer(() => ip.deleteNamespace(ns));
     await ip.createNamespace(ns);
     await ip.addBridge({ namespace: ns, name: sb.dev('br') });
-    const first = ip.ipBatch(ns as ip.NamespaceName).pid;
+    const first = ipBatch(ns as net.NamespaceName).pid;
     await run(['ip', 'netns', 'del', ns]);
-    await assert.rejects(ip.listLinks({ namespace: ns }), ip.NamespaceNotFoundError);
+    await assert.rejects(ip.listLinks({ namespace: ns }), net.NamespaceNotFoundError);
     await run(['ip', 'netns', 'add', ns]);
     // The old ip process still sits in the deleted namespace: it must not answer for the new one.
     assert.deepEqual(
       (await ip.listLinks({ namespace: ns })).map((l) => l.name),
       ['lo'],
     );
-    assert.notEqual(ip.ipBatch(ns as ip.NamespaceName).pid, first);
+    assert.notEqual(ipBatch(ns as net.NamespaceName).pid, first);
   },
 );
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { run } from '../../src/exec/run.js';
 import * as ip from '../../src/ip/index.js';
+import type * as net from '../../src/net/index.js';
 import { oracle, vethSpace } from '../helpers/ip-oracle.js';
 import { rootOnly } from '../helpers/root.js';
 
@@ -46,7 +47,7 @@ test(
     const observe = async () => (await ip.observeNamespace(ns))!.links.flatMap((l) => l.addresses);
     const plan = ip.planAddresses(x, want, await observe());
     assert.equal(plan.length, 4, 'three to add, one to delete');
-    await ip.batchExecutor.apply(ns as ip.NamespaceName, plan);
+    await ip.batchExecutor.apply(ns as net.NamespaceName, plan);
     assert.deepEqual(ip.planAddresses(x, want, await observe()), [], 'converged');
     await run(['ip', '-n', ns, 'addr', 'del', '10.250.23.1/24', 'dev', x]);
     assert.deepEqual(ip.planAddresses(x, want, await observe()), [

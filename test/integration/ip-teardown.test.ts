@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { waitFor } from '../../src/exec/proc.js';
 import { run } from '../../src/exec/run.js';
+import { ipBatch } from '../../src/ip/executor.js';
 import * as ip from '../../src/ip/index.js';
+import * as net from '../../src/net/index.js';
 import { oracle, spaces } from '../helpers/ip-oracle.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
@@ -44,7 +46,7 @@ test(
     const [a, b] = await spaces(sb, 2);
     const [va, vb] = [sb.dev('a'), sb.dev('b')];
     await ip.addVeth({ namespace: a, name: va, peer: vb, peerNamespace: b, up: true });
-    const pid = ip.ipBatch(a as ip.NamespaceName).pid;
+    const pid = ipBatch(a as net.NamespaceName).pid;
     assert.ok(pid !== null, 'the namespace has its ip process');
     await run(['ip', 'netns', 'del', a!]);
     // Without the release, the idle `ip -n A` keeps namespace A alive, so B's end of the veth stays.
@@ -55,6 +57,6 @@ test(
     assert.ok(released, `ip process ${pid} still runs in the deleted namespace`);
     const gone = await waitFor(async () => !names(await oracle(b, 'link', 'show')).includes(vb), 10_000, 50);
     assert.ok(gone, "the deleted namespace's veth (and its peer) went with it");
-    await assert.rejects(ip.listLinks({ namespace: a }), ip.NamespaceNotFoundError);
+    await assert.rejects(ip.listLinks({ namespace: a }), net.NamespaceNotFoundError);
   },
 );

@@ -1,3 +1,4 @@
+// The tenantnet command as a process: version, help, and usage errors with their exit codes.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,22 +16,36 @@ test('tenantnet --version prints the package version', async () => {
   assert.equal(r.stdout.trim(), pkg.version);
 });
 
-test('tenantnet --help lists the commands', async () => {
+test('tenantnet --help lists the verbs, the global options and the exit codes', async () => {
   const r = await cli('--help');
   assert.equal(r.exitCode, 0);
-  assert.match(r.stdout, /Usage:/);
-  assert.match(r.stdout, /tenantnet demo/);
+  assert.match(r.stdout, /^Usage: tenantnet /m);
+  assert.match(r.stdout, /^ {2}demo\s+make two namespaces/m);
+  for (const option of ['--state-dir <dir>', '--ovsdb <socket>', '--log-level <level>', '--json']) {
+    assert.ok(r.stdout.includes(option), option);
+  }
+  assert.match(r.stdout, /Exit codes: 0 success, 1 .*, 2 a usage error/);
+  assert.equal(r.stderr, '');
+});
+
+test('tenantnet with no arguments prints the help and exits 0', async () => {
+  const r = await cli();
+  assert.equal(r.exitCode, 0);
+  assert.match(r.stdout, /^Usage: tenantnet /m);
 });
 
 test('an unknown command exits 2 with a message naming it', async () => {
   const r = await cli('frobnicate');
   assert.equal(r.exitCode, 2);
-  assert.match(r.stderr, /unknown command "frobnicate"/);
+  assert.match(r.stderr, /^tenantnet: unknown command 'frobnicate' \(see tenantnet --help\)$/m);
+  assert.equal(r.stdout, '');
 });
 
-test('an unknown option is a clear error, not a stack trace', async () => {
-  const r = await cli('--frob');
-  assert.notEqual(r.exitCode, 0);
-  assert.match(r.stderr, /tenantnet: .*--frob/);
-  assert.doesNotMatch(r.stderr, /internal error/);
+test('an unknown option exits 2 (a usage error, as the README says), not 1 and not a stack trace', async () => {
+  for (const args of [['--frob'], ['demo', '--frob']]) {
+    const r = await cli(...args);
+    assert.equal(r.exitCode, 2, args.join(' '));
+    assert.match(r.stderr, /^tenantnet: unknown option '--frob'/m);
+    assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
+  }
 });

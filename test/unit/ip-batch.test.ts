@@ -1,31 +1,27 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
+import { IpBatch, MARKER, MarkerFrame } from '../../src/ip/batch.js';
+import { mapIpError } from '../../src/ip/errors.js';
 import {
   AddressAlreadyExistsError,
   addAddress,
   addRoute,
   addVeth,
-  type Cidr,
   DeviceNotFoundError,
-  deviceName,
   InvalidArgumentError,
-  IpBatch,
   type IpOp,
   IpProcessExitedError,
   LinkAlreadyExistsError,
-  MARKER,
-  MarkerFrame,
-  mapIpError,
-  NamespaceNotFoundError,
   ObjectExistsError,
   ObjectNotFoundError,
-  parseLinks,
-  parseNeighbours,
-  parseRoutes,
-  parseRules,
   setLink,
 } from '../../src/ip/index.js';
+import { parseLinks } from '../../src/ip/links.js';
+import { parseNeighbours } from '../../src/ip/neighbours.js';
+import { parseRoutes } from '../../src/ip/routes.js';
+import { parseRules } from '../../src/ip/rules.js';
+import { type Cidr, deviceName, NamespaceNotFoundError } from '../../src/net/index.js';
 import { FakeIpKernel } from '../fakes/ip.js';
 
 test('marker framing: output, own error text and the marker line are told apart by line number', () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { defined } from '../../src/ip/defined.js';
 import * as ip from '../../src/ip/index.js';
+import * as net from '../../src/net/index.js';
 import { FakeIpKernel } from '../fakes/ip.js';
 
 async function routerNamespace(kernel: FakeIpKernel) {
@@ -92,7 +94,7 @@ test('planAddresses converges in one apply, then plans nothing', async () => {
     ['addr add 10.0.1.1/24 brd 10.0.1.255 dev qr-1'],
     'fd00:0::1 is the address already there, spelled differently',
   );
-  await kernel.apply(ip.namespaceName('qr1'), plan);
+  await kernel.apply(net.namespaceName('qr1'), plan);
   const again = (await ip.observeNamespace('qr1', via))!.links.flatMap((l) => l.addresses);
   assert.deepEqual(ip.planAddresses('qr-1', want, again), []);
   // Unwanted global addresses go; the loopback's host-scoped ones and other devices are left alone.
@@ -114,7 +116,7 @@ test('an object deleted behind the planner is recreated, exactly it', async () =
   const plan = ip.planAddresses('qr-1', want, await observe());
   assert.deepEqual(plan, [{ op: 'addr.add', cidr: 'fd00::1/64', dev: 'qr-1' }]);
   const before = kernel.applied.length;
-  await kernel.apply(ip.namespaceName('qr1'), plan);
+  await kernel.apply(net.namespaceName('qr1'), plan);
   assert.equal(kernel.applied.length - before, 1);
   assert.deepEqual(ip.planAddresses('qr-1', want, await observe()), []);
 });
@@ -134,7 +136,7 @@ test('the fake answers with the kernel errors the verbs turn into results', asyn
     ip.setLink({ ...via, namespace: 'qr1', name: 'nope', up: true }),
     ip.DeviceNotFoundError,
   );
-  await assert.rejects(ip.listLinks({ ...via, namespace: 'qnone' }), ip.NamespaceNotFoundError);
+  await assert.rejects(ip.listLinks({ ...via, namespace: 'qnone' }), net.NamespaceNotFoundError);
   assert.equal(await ip.addRule({ ...via, namespace: 'qr1', from: '10.0.0.0/24', priority: 1000 }), false);
   assert.equal(await ip.deleteRule({ ...via, namespace: 'qr1', from: '10.0.0.0/24', priority: 1000 }), true);
   assert.equal(await ip.deleteRule({ ...via, namespace: 'qr1', from: '10.0.0.0/24', priority: 1000 }), false);
@@ -165,7 +167,7 @@ test('the fake answers with the kernel errors the verbs turn into results', asyn
 test('a link group is deleted with one request only when every member is tenantnet-marked', async () => {
   const kernel = new FakeIpKernel();
   const via = await routerNamespace(kernel);
-  const ns = ip.namespaceName('qr1');
+  const ns = net.namespaceName('qr1');
   // Every member of group 1001 in qr1 is marked: one request.
   let before = kernel.applied.length;
   assert.equal(await ip.deleteLinkGroup({ ...via, namespace: 'qr1', group: 1001 }), true);
@@ -178,7 +180,7 @@ test('a link group is deleted with one request only when every member is tenantn
   await ip.addBridge({ ...via, namespace: 'qr1', name: 'theirs' });
   await ip.setLink({ ...via, namespace: 'qr1', name: 'theirs', alias: 'docker-thing' });
   await kernel.apply(ns, [
-    { op: 'link.set', name: ip.deviceName('theirs'), set: { group: ip.linkGroup(7) } },
+    { op: 'link.set', name: net.deviceName('theirs'), set: { group: net.linkGroup(7) } },
   ]);
   before = kernel.applied.length;
   assert.equal(await ip.deleteLinkGroup({ ...via, namespace: 'qr1', group: 7 }), true);
@@ -245,8 +247,8 @@ test('ops builders are pure and emit exactly what the verbs run', async () => {
     kernel.applied.map((a) => a.line),
     [...here, ...there].map(ip.batchLine),
   );
-  assert.deepEqual(ip.markOps(ip.deviceName('x'), undefined, false), []);
-  assert.deepEqual(ip.defined({ a: 1, b: undefined, c: null }), { a: 1, c: null });
+  assert.deepEqual(ip.markOps(net.deviceName('x'), undefined, false), []);
+  assert.deepEqual(defined({ a: 1, b: undefined, c: null }), { a: 1, c: null });
   assert.equal(
     ip.batchLine(ip.addRuleOps(ip.ruleSpec({ from: '10.0.0.5' }))[0]!),
     'rule add from 10.0.0.5/32 table default',

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { TenantnetError } from '../../src/errors.js';
 import * as ip from '../../src/ip/index.js';
+import * as net from '../../src/net/index.js';
 import { FakeIpKernel } from '../fakes/ip.js';
 import { hostileString } from '../helpers/host-snapshot.js';
 
@@ -48,7 +49,7 @@ const builders: [string, (h: string) => ip.IpOp[]][] = [
   ['set alias', (h) => ip.setLinkOps(ip.setLinkSpec({ name: 'a', alias: h }))],
   ['set master', (h) => ip.setLinkOps(ip.setLinkSpec({ name: 'a', master: h }))],
   ['set moveTo', (h) => ip.setLinkOps(ip.setLinkSpec({ name: 'a', moveTo: h }))],
-  ['delete name', (h) => ip.deleteLinkOps(ip.deviceName(h))],
+  ['delete name', (h) => ip.deleteLinkOps(net.deviceName(h))],
   ['address dev', (h) => ip.addAddressOps(ip.addressSpec({ dev: h, cidr: '10.0.0.1/24' }))],
   ['address cidr', (h) => ip.addAddressOps(ip.addressSpec({ dev: 'a', cidr: h }))],
   ['address scope', (h) => ip.addAddressOps(ip.addressSpec({ dev: 'a', cidr: '10.0.0.1/24', scope: h }))],
@@ -60,7 +61,7 @@ const builders: [string, (h: string) => ip.IpOp[]][] = [
   ['route dev', (h) => ip.addRouteOps(ip.routeSpec({ to: '10.0.0.0/8', dev: h }))],
   ['route src', (h) => ip.addRouteOps(ip.routeSpec({ to: '10.0.0.0/8', dev: 'a', src: h }))],
   ['route table', (h) => ip.deleteRouteOps(ip.routeSpec({ to: '10.0.0.0/8', table: h }))],
-  ['route scope', (h) => ip.addRouteOps(ip.routeSpec({ to: '10.0.0.0/8', scope: h as ip.RouteScope }))],
+  ['route scope', (h) => ip.addRouteOps(ip.routeSpec({ to: '10.0.0.0/8', scope: h as net.RouteScope }))],
   ['rule from', (h) => ip.addRuleOps(ip.ruleSpec({ from: h }))],
   ['rule to', (h) => ip.addRuleOps(ip.ruleSpec({ to: h }))],
   ['rule iif', (h) => ip.deleteRuleOps(ip.ruleSpec({ iif: h }))],
@@ -77,7 +78,7 @@ const builders: [string, (h: string) => ip.IpOp[]][] = [
   ['sysctl key', (h) => ip.sysctlOps(ip.sysctlSpec('q', { [h]: 1 }))],
   ['sysctl value', (h) => ip.sysctlOps(ip.sysctlSpec('q', { 'net.ipv4.ip_forward': h }))],
   ['sysctl namespace', (h) => ip.sysctlOps(ip.sysctlSpec(h, { 'net.ipv4.ip_forward': 1 }))],
-  ['namespace', (h) => Object.values(ip.createNamespaceOps(ip.namespaceName(h))).flat()],
+  ['namespace', (h) => Object.values(ip.createNamespaceOps(net.namespaceName(h))).flat()],
 ];
 
 test('no op built by a public builder from a hostile string renders an unsafe batch line', () => {
@@ -97,7 +98,7 @@ test('no op built by a public builder from a hostile string renders an unsafe ba
 });
 
 test('a forged op carrying a hostile string is refused by the line builder, never rendered unsafe', () => {
-  const d = ip.deviceName('a');
+  const d = net.deviceName('a');
   const forge: ((h: string) => unknown)[] = [
     (h) => ({ op: 'link.show', name: h }),
     (h) => ({ op: 'link.set', name: d, set: { alias: h } }),
@@ -154,7 +155,7 @@ test('verbs on the fake kernel give a typed error or keep a hostile value verbat
     },
     async (h) => {
       await ip.addAddress({ ...via, namespace: 'q', dev: 'br', cidr: h });
-      const c = ip.cidr(h);
+      const c = net.cidr(h);
       assert.ok((await ip.listAddresses({ ...via, namespace: 'q', dev: 'br' })).some((a) => a.cidr === c));
       assert.equal(await ip.deleteAddress({ ...via, namespace: 'q', dev: 'br', cidr: h }), true);
     },

@@ -1,20 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { batchLine, type IpOp, routeSpec, ruleSpec } from '../../src/ip/index.js';
 import {
-  batchLine,
   cidr,
   deviceName as d,
-  type IpOp,
   ipAddress,
   linkGroup,
   mac,
   mtu,
   namespaceName,
   routeScope,
-  routeSpec,
-  ruleSpec,
   tableId,
-} from '../../src/ip/index.js';
+} from '../../src/net/index.js';
 
 test('link operations become the expected ip -batch lines', () => {
   const cases: [IpOp, string][] = [

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
-import { batchLine, namespaceName, parseSysctlFailures, sysctl, sysctlSetting } from '../../src/ip/index.js';
+import { batchLine, sysctl } from '../../src/ip/index.js';
+import { sysctlSetting } from '../../src/ip/line.js';
+import { parseFailures as parseSysctlFailures } from '../../src/ip/sysctl.js';
+import { namespaceName } from '../../src/net/index.js';
 
 test('sysctl in a namespace is one batch line, and its error lines name the failing keys', () => {
   assert.equal(

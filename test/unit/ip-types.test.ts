@@ -12,7 +12,7 @@ import {
   mtu,
   namespaceName,
   tableId,
-} from '../../src/ip/index.js';
+} from '../../src/net/index.js';
 
 function refuses(fn: () => unknown, ...parts: string[]) {
   assert.throws(fn, (e: unknown) => {

@@ -182,7 +182,7 @@ test('a full subnet is a problem at the instance that did not fit', () => {
   assert.match(problems.message, /instance vm\d/);
 });
 
-test('allocating 200 instances in a /24 takes well under 50 ms', () => {
+test('allocating 200 instances in a /24 takes well under 250 ms (about 10 ms quiet; the margin is for a loaded 2-core machine)', () => {
   const input = flat(names(200));
   buildModel(input); // warm the JIT
   const runs: number[] = [];
@@ -194,7 +194,7 @@ test('allocating 200 instances in a /24 takes well under 50 ms', () => {
   }
   runs.sort((a, b) => a - b);
   const median = runs[2]!;
-  assert.ok(median < 50, `median ${median.toFixed(1)} ms`);
+  assert.ok(median < 250, `median ${median.toFixed(1)} ms`);
   console.log(
     `# 200 instances in a /24: median ${median.toFixed(1)} ms (runs ${runs.map((r) => r.toFixed(1)).join(', ')})`,
   );

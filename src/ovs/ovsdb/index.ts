@@ -1,4 +1,5 @@
-// The native OVSDB client's public face (ovsdbapp's backend, without the IDL).
+// The native OVSDB client's public face (RFC 7047; ovsdbapp's backend, without the IDL): the client,
+// its transport seam, typed values and operations, and its errors. Framing and wire encoding stay internal.
 export {
   DEFAULT_OVSDB_SOCKET,
   OvsdbClient,
@@ -14,15 +15,12 @@ export {
   OvsdbSyntaxError,
   OvsdbTimedOutError,
   OvsdbVswitchdTimeoutError,
-  operationError,
 } from './errors.js';
-export { JsonSplitter } from './framing.js';
 export type { MonitorHandler, MonitorRequests, RowUpdate, TableUpdates } from './monitor-updates.js';
 export {
   byName,
   byUuid,
   type Condition,
-  encodeOperation,
   type Mutation,
   mergeMapOps,
   type Operation,
@@ -32,10 +30,6 @@ export {
 export type { Monitor, OvsdbTransport, TransactOptions } from './transport.js';
 export {
   atomText,
-  decodeRow,
-  decodeValue,
-  encodeRow,
-  encodeValue,
   mapRecord,
   NamedUuid,
   namedUuid,
@@ -51,5 +45,4 @@ export {
   Uuid,
   uuid,
 } from './values.js';
-export { curCfgWait, DEFAULT_VSWITCHD_WAIT_MS, nextCfgOps, transactAndWait } from './vswitchd.js';
-export { checkWireText, wireString } from './wire-text.js';
+export { DEFAULT_VSWITCHD_WAIT_MS, transactAndWait } from './vswitchd.js';

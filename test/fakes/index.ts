@@ -1,0 +1,11 @@
+// tenantnet/testing: stateful fakes of every executor seam (knftables' Fake) and a private Open
+// vSwitch, for unit and integration tests of code built on tenantnet (tenantnet's own tests use them too).
+export { FakeConntrack, type FakeFlow } from './conntrack.js';
+// export * from './executors.js'; // fakeExecutors(): the Executors bundle on these fakes (arrives with the engine)
+export { FakeIpKernel, FakeNamespace } from './ip.js';
+export type { FakeAddress, FakeLink, FakeNeighbour, FakeRoute, FakeRule } from './ip-state.js';
+export { FakeIpset, type FakeSet } from './ipset.js';
+export { FakeIptables } from './iptables.js';
+export { OvsSandbox, ovsSandbox } from './ovs-sandbox.js';
+export { FakeOvsdb } from './ovsdb.js';
+export { type FakeProcess, FakeProcessRunner } from './processes.js';
