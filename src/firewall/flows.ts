@@ -121,7 +121,9 @@ export function cutFilters(input: FlowInput): ConntrackFilter[] {
     for (const [id, have] of seen) {
       const want = input.ports.get(id);
       if (!want) {
-        add(goneFilters(input, filter.chains.get('INPUT')?.rules ?? [], lead, id, family, have.s ?? []));
+        add(
+          goneFilters(input, filter.chains.get(`${lead}INPUT`)?.rules ?? [], lead, id, family, have.s ?? []),
+        );
         continue;
       }
       const addrs = want.addresses[family];

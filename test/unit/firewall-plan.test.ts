@@ -155,6 +155,19 @@ describe('firewall plan on a fake host', () => {
     assert.deepEqual(left.sort(), ['10.0.2.10>10.0.1.10:icmp', '10.9.9.9>10.0.2.10:80']);
   });
 
+  test('a port that goes takes the conntrack entries of its addresses in its zone with it', async () => {
+    const h = new FwHost();
+    await h.apply(desired());
+    const z = zoneOf(h, portNet(desired(), 'b'));
+    h.conntrack.add('host', { protocol: 'tcp', src: '10.0.1.11', dst: '10.9.9.9', dport: 443, zone: z });
+    h.conntrack.add('host', { protocol: 'tcp', src: '10.9.9.9', dst: '10.0.1.11', dport: 80, zone: z });
+    h.conntrack.add('host', { protocol: 'tcp', src: '10.9.9.9', dst: '10.0.1.11', dport: 80, zone: z + 7 });
+    h.conntrack.add('host', { protocol: 'tcp', src: '10.9.9.9', dst: '10.0.1.10', dport: 80, zone: z });
+    await h.apply(desired((t) => (t.instances as unknown[]).splice(1, 1)));
+    const left = (h.conntrack.flows.get('host') ?? []).map((f) => `${f.dst}@${f.zone}`);
+    assert.deepEqual(left.sort(), [`10.0.1.10@${z}`, `10.0.1.11@${z + 7}`]);
+  });
+
   test('a rule, a chain or a set member deleted by hand is restored, and only that', async () => {
     const h = new FwHost();
     const d = desired();
