@@ -94,6 +94,8 @@ export class Lab {
           );
         }
         await opts.ovs?.sw.deleteBridge(bridge as string);
+        // Unplugging read the instances' namespaces again: close those batches before they go.
+        for (const ns of lab.spaces.values()) await closeIpBatches(namespaceName(ns));
       });
     }
     await lab.update(input);
