@@ -19,7 +19,7 @@ import { BridgeNetfilterError } from './errors.js';
 import { cutFilters, type FlowPort } from './flows.js';
 import { egressChain, firewallPrefix, ingressChain, parsePortChain, spoofChain } from './names.js';
 import { BRIDGE_NF_KEYS, type FirewallObserved } from './observe.js';
-import { FIREWALL_TABLES, FirewallRemoval } from './removal.js';
+import { emptyModel, FIREWALL_TABLES, teardownText } from './removal.js';
 import { allocateZones, observedZones } from './zones.js';
 
 /** What planning needs besides desired and observed state: where the managers apply. */
@@ -107,7 +107,8 @@ export function planFirewall(
   const zones = allocateZones([...new Set(ports.map((p) => resourceId(p.network)))].sort(), view);
   const ipsets = new IpsetManager({ namespace: ns, prefix, executor: ctx.executors.ipset });
   const managerOpts = { namespace: ns, prefix, executor: ctx.executors.iptables, tables: FIREWALL_TABLES };
-  const manager = removal ? new FirewallRemoval(managerOpts) : new IptablesManager(managerOpts);
+  const manager = new IptablesManager(managerOpts);
+  if (removal) emptyModel(manager);
   const build = removal
     ? { sets: new Map() }
     : buildFirewall(manager, d as FirewallDesired, {
@@ -118,7 +119,8 @@ export function planFirewall(
   const text: Partial<Record<IpFamily, string>> = {};
   let operations = 0;
   for (const family of FAMILIES) {
-    const t = manager.plan(family, observed.iptables[family]);
+    const save = observed.iptables[family];
+    const t = removal ? teardownText(manager, family, save) : manager.plan(family, save);
     if (t !== '') text[family] = t;
     operations += countOps(t);
   }
@@ -167,6 +169,7 @@ export function planFirewall(
       place: 'host',
       manager,
       planned: { operations, text },
+      ...(removal ? { teardown: true } : {}),
     });
   }
   if (filters.length > 0) steps.push({ via: 'conntrack', phase: 'netfilter', place: 'host', filters });

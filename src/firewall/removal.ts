@@ -1,9 +1,9 @@
-// Removing a topology's whole firewall from the host: a manager whose apply is its teardown, so the
-// engine's one `manager.apply()` also removes the shared chain (`tenantnet-filter-top`) and its jumps
-// when no other tenantnet manager uses them — nothing is left on a real host. Neutron: the last
-// iptables_manager in a namespace leaving neutron-filter-top behind is a known leftover; not here.
+// Removing a topology's whole firewall from the host: its iptables manager is torn down (the
+// engine's `teardown` step), which also removes the shared chain (`tenantnet-filter-top`) and its
+// jumps when no other tenantnet manager uses them, so nothing is left on a real host. Here: the
+// restore text such a teardown sends, for the plan. Neutron leaves neutron-filter-top behind.
 import { restoreText } from '../iptables/diff.js';
-import { type ApplyReport, IptablesManager, type IptablesManagerOptions } from '../iptables/manager.js';
+import type { IptablesManager } from '../iptables/manager.js';
 import type { TableName } from '../iptables/names.js';
 import { parseSave, type SavedState } from '../iptables/save-parser.js';
 import { unusedSharedChainLines } from '../iptables/teardown.js';
@@ -12,37 +12,24 @@ import type { IpFamily } from '../net/types.js';
 /** The tables the firewall manages. */
 export const FIREWALL_TABLES: readonly TableName[] = ['filter', 'raw'];
 
-/**
- * An iptables manager of the firewall's prefix whose model is empty and whose {@link apply} is
- * `teardown()`: it removes every chain and marked rule of the prefix, then the shared chains nobody
- * uses any more.
- */
-export class FirewallRemoval extends IptablesManager {
-  /** @throws {InvalidInputError} as IptablesManager */
-  constructor(opts: IptablesManagerOptions) {
-    super({ ...opts, tables: FIREWALL_TABLES });
-    for (const family of [4, 6] as const) for (const t of FIREWALL_TABLES) this.table(t, family).clear();
-  }
-
-  /** Removes everything of the prefix (see `IptablesManager.teardown`). */
-  override apply(): Promise<ApplyReport> {
-    return this.teardown();
-  }
-
-  /**
-   * The restore text the removal sends for one family given the current iptables-save output: the
-   * manager's own lines, then the shared chains' (computed on the tables as they will be once this
-   * manager's rules are gone). Pure with respect to the kernel.
-   */
-  override plan(family: IpFamily, saveText: string): string {
-    const own = super.plan(family, saveText);
-    const after = withoutOwn(parseSave(saveText), `tn-${this.prefix}-`, this.mark);
-    const shared = restoreText(unusedSharedChainLines(after, [['filter', this.sharedChains.filterTop]]));
-    return own + shared;
-  }
+/** Empties a manager's model (both families, the firewall's tables): what it wants is nothing. */
+export function emptyModel(m: IptablesManager): IptablesManager {
+  for (const family of [4, 6] as const) for (const t of FIREWALL_TABLES) m.table(t, family).clear();
+  return m;
 }
 
-// The saved tables minus this manager's chains and its marked rules elsewhere.
+/**
+ * The restore text `teardown()` of an emptied manager sends for one family, given the current
+ * iptables-save output: the manager's own removals, then the shared chains that no manager uses
+ * once they are gone. Pure with respect to the kernel.
+ */
+export function teardownText(m: IptablesManager, family: IpFamily, saveText: string): string {
+  const own = m.plan(family, saveText);
+  const after = withoutOwn(parseSave(saveText), `tn-${m.prefix}-`, m.mark);
+  return own + restoreText(unusedSharedChainLines(after, [['filter', m.sharedChains.filterTop]]));
+}
+
+// The saved tables minus a manager's chains, the jumps into them and its marked rules elsewhere.
 function withoutOwn(saved: SavedState, lead: string, mark: string): SavedState {
   const out: SavedState = new Map();
   for (const [name, table] of saved) {

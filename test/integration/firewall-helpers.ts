@@ -4,33 +4,81 @@
 // traffic probes (ping, TCP/UDP echo with a chosen source port, long-lived flows).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from '../../src/exec/run.js';
 import { processRunner } from '../../src/exec/runner.js';
 import { type FirewallDesired, firewallFromModel } from '../../src/firewall/desired.js';
-import { observeFirewall } from '../../src/firewall/observe.js';
-import { planFirewall } from '../../src/firewall/plan.js';
+import { applyFirewall, removeFirewall } from '../../src/firewall/verbs.js';
 import type { InterfaceDriver, PlugRequest } from '../../src/interface/driver.js';
 import { LinuxBridgeInterfaceDriver } from '../../src/interface/linuxbridge.js';
 import { OvsInterfaceDriver } from '../../src/interface/ovs.js';
 import { batchExecutor, closeIpBatches } from '../../src/ip/executor.js';
+import type { ConntrackExecutor } from '../../src/iptables/conntrack.js';
 import { kernelConntrackExecutor } from '../../src/iptables/conntrack.js';
-import { kernelIptablesExecutor } from '../../src/iptables/executor.js';
-import { kernelIpsetExecutor } from '../../src/iptables/ipset-executor.js';
+import { countOps } from '../../src/iptables/diff.js';
+import { type IptablesExecutor, kernelIptablesExecutor } from '../../src/iptables/executor.js';
+import { type IpsetExecutor, kernelIpsetExecutor } from '../../src/iptables/ipset-executor.js';
 import { buildModel, type Model, type TopologyInput } from '../../src/model/index.js';
 import type { Instance, Port } from '../../src/model/types.js';
 import { netnsPrefix } from '../../src/net/naming.js';
-import { deviceName, namespaceName } from '../../src/net/types.js';
+import { deviceName, type IpFamily, namespaceName } from '../../src/net/types.js';
 import { OvsBridge } from '../../src/ovs/bridge.js';
 import type { Executors } from '../../src/reconcile/executors.js';
 import { Observation } from '../../src/reconcile/observation.js';
 import type { Change } from '../../src/reconcile/step.js';
 import type { PrivateOvs } from '../helpers/ovs-sandbox.js';
 import type { Sandbox } from '../helpers/sandbox.js';
-import { applyNetfilter, type NetfilterApplied } from '../unit/firewall-apply.js';
 import { applyForTest } from '../unit/interface-apply.js';
 
 /** A topology as the tests write it: everything but its name and backend. */
 export type LabInput = Omit<TopologyInput, 'name' | 'backend'>;
+
+/** What one firewall apply sent, recorded at the executors. */
+export interface Applied {
+  /** State-changing operations the engine counted. */
+  readonly operations: number;
+  /** iptables-restore inputs per family, one after another. */
+  readonly sent: Partial<Record<IpFamily, string>>;
+  /** State-changing iptables lines. */
+  readonly iptablesOps: number;
+  /** ipset restore lines. */
+  readonly ipsetOps: number;
+  /** conntrack deletes. */
+  readonly conntrack: number;
+}
+
+/** The real netfilter executors, recording what they are sent. */
+class Recorder {
+  restores: { family: IpFamily; input: string }[] = [];
+  ipsetLines = 0;
+  deletes = 0;
+  readonly iptables: IptablesExecutor = {
+    lock: (ns) => kernelIptablesExecutor.lock(ns),
+    save: (ns, f) => kernelIptablesExecutor.save(ns, f),
+    restore: async (ns, family, input) => {
+      this.restores.push({ family, input });
+      await kernelIptablesExecutor.restore(ns, family, input);
+    },
+  };
+  readonly ipset: IpsetExecutor = {
+    save: (ns, set) => kernelIpsetExecutor.save(ns, set),
+    restore: async (ns, input) => {
+      this.ipsetLines += input.split('\n').filter((l) => l !== '').length;
+      await kernelIpsetExecutor.restore(ns, input);
+    },
+    destroy: (ns, set) => kernelIpsetExecutor.destroy(ns, set),
+    listNames: (ns) => kernelIpsetExecutor.listNames(ns),
+  };
+  readonly conntrack: ConntrackExecutor = {
+    delete: (ns, f) => {
+      this.deletes++;
+      return kernelConntrackExecutor.delete(ns, f);
+    },
+    list: (ns, f) => kernelConntrackExecutor.list(ns, f),
+  };
+}
 
 /** Options of a {@link Lab}. */
 export interface LabOptions {
@@ -54,6 +102,7 @@ export class Lab {
     readonly host: string,
     private readonly driver: InterfaceDriver,
     private readonly opts: LabOptions,
+    private readonly rec: Recorder,
   ) {}
 
   /** Makes the host, builds the model of `input` and plugs every instance. */
@@ -72,16 +121,19 @@ export class Lab {
       driver = new LinuxBridgeInterfaceDriver();
     }
     const sw = opts.ovs?.sw ?? null;
+    const stateDir = await mkdtemp(join(tmpdir(), `${sb.prefix}-state-`));
+    sb.defer(() => rm(stateDir, { recursive: true, force: true }));
+    const rec = new Recorder();
     const x = {
       ip: batchExecutor,
-      iptables: kernelIptablesExecutor,
-      ipset: kernelIpsetExecutor,
-      conntrack: kernelConntrackExecutor,
+      iptables: rec.iptables,
+      ipset: rec.ipset,
+      conntrack: rec.conntrack,
       ovs: async () => sw,
       processes: processRunner,
-      host: { namespace: namespaceName(host), netnsPrefix: netnsPrefix(''), stateDir: '/nonexistent' },
+      host: { namespace: namespaceName(host), netnsPrefix: netnsPrefix(''), stateDir },
     } as unknown as Executors;
-    const lab = new Lab(sb, x, host, driver, opts);
+    const lab = new Lab(sb, x, host, driver, opts, rec);
     lab.bridge = bridge;
     if (opts.ovs) {
       // The private OVS outlives the test: take away what the test made in its namespace.
@@ -199,12 +251,28 @@ export class Lab {
     return firewallFromModel(this.model, ipset === undefined ? {} : { ipset });
   }
 
-  /** Observes, plans and applies the firewall (null: removes it). */
-  async firewall(desired: FirewallDesired | null): Promise<{ changes: Change[]; applied: NetfilterApplied }> {
-    const obs = new Observation(this.x);
-    const observed = await observeFirewall(this.model.topology, obs, (desired?.ports.length ?? 0) > 0);
-    const changes = planFirewall(desired, observed, { executors: this.x });
-    return { changes, applied: await applyNetfilter(this.x, changes) };
+  /** Applies the firewall through the engine (null: removes it); what was planned and sent. */
+  async firewall(desired: FirewallDesired | null): Promise<{ changes: readonly Change[]; applied: Applied }> {
+    const r0 = this.rec.restores.length;
+    const i0 = this.rec.ipsetLines;
+    const c0 = this.rec.deletes;
+    const out =
+      desired === null
+        ? await removeFirewall(this.model.topology, { executors: this.x })
+        : await applyFirewall(desired, { executors: this.x });
+    const mine = this.rec.restores.slice(r0);
+    const sent: Partial<Record<IpFamily, string>> = {};
+    for (const r of mine) sent[r.family] = (sent[r.family] ?? '') + r.input;
+    return {
+      changes: out.planned,
+      applied: {
+        operations: out.operations,
+        sent,
+        iptablesOps: mine.reduce((n, r) => n + countOps(r.input), 0),
+        ipsetOps: this.rec.ipsetLines - i0,
+        conntrack: this.rec.deletes - c0,
+      },
+    };
   }
 
   /** The host's iptables-save of a family. */

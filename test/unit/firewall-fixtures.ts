@@ -1,54 +1,67 @@
-// Test scaffolding for the firewall's unit tests: a fake host (FakeIptables, FakeIpset, FakeConntrack,
-// a process runner that answers the bridge-netfilter sysctls) whose ipsets are "in use" while a rule
-// matches them, as the kernel's are; and a topology to start from.
+// Test scaffolding for the firewall's unit tests: a fake host (fakeExecutors with a process table that
+// answers the bridge-netfilter sysctls) whose ipsets are "in use" while a rule matches them, as the
+// kernel's are, applied through the reconcile engine; and a topology to start from.
 import type { FirewallDesired } from '../../src/firewall/desired.js';
 import { firewallFromModel } from '../../src/firewall/desired.js';
 import { observeFirewall } from '../../src/firewall/observe.js';
 import { planFirewall } from '../../src/firewall/plan.js';
+import { countOps } from '../../src/iptables/diff.js';
 import { buildModel, type Model, type TopologyInput } from '../../src/model/index.js';
-import { netnsPrefix } from '../../src/net/naming.js';
 import type { TopologyName } from '../../src/net/ownership.js';
 import type { IpFamily } from '../../src/net/types.js';
-import { namespaceName } from '../../src/net/types.js';
-import type { Executors } from '../../src/reconcile/executors.js';
+import { applyChanges, assertApplied } from '../../src/reconcile/apply.js';
 import { Observation } from '../../src/reconcile/observation.js';
 import type { Change } from '../../src/reconcile/step.js';
-import { FakeConntrack } from '../fakes/conntrack.js';
-import { FakeIpset } from '../fakes/ipset.js';
-import { FakeIptables, print } from '../fakes/iptables.js';
-import { FakeProcessRunner } from '../fakes/processes.js';
-import { applyNetfilter, type NetfilterApplied } from './firewall-apply.js';
+import { fakeExecutors } from '../fakes/executors.js';
+import { print } from '../fakes/iptables.js';
 
-/** A fake host for firewall plans: host namespace `host`. */
+/** What one apply sent, read from the fakes. */
+export interface Applied {
+  /** State-changing operations the engine counted. */
+  readonly operations: number;
+  /** iptables-restore inputs per family, one after another. */
+  readonly sent: Partial<Record<IpFamily, string>>;
+  /** iptables-restore runs. */
+  readonly restores: number;
+  /** State-changing iptables lines. */
+  readonly iptablesOps: number;
+  /** ipset restore lines. */
+  readonly ipsetOps: number;
+  /** conntrack deletes. */
+  readonly conntrack: number;
+}
+
+/** A fake host for firewall plans (fakeExecutors, host namespace `host`), applied by the engine. */
 export class FwHost {
-  readonly iptables = new FakeIptables();
-  readonly ipset = new FakeIpset();
-  readonly conntrack = new FakeConntrack();
+  readonly fakes = fakeExecutors({
+    hostNamespace: 'host',
+    onRun: (argv) => {
+      if (argv[0] !== 'sysctl') return undefined;
+      return this.sysctl === null
+        ? { exitCode: 255, stderr: 'sysctl: cannot stat' }
+        : { stdout: this.sysctl };
+    },
+  });
+  readonly iptables = this.fakes.iptables;
+  readonly ipset = this.fakes.ipset;
+  readonly conntrack = this.fakes.conntrack;
+  readonly executors = this.fakes.executors;
   /** What `sysctl -n` of the two bridge-netfilter keys prints; null: the keys are missing. */
   sysctl: string | null = '1\n1\n';
-  readonly processes = new FakeProcessRunner((argv) => {
-    if (argv[0] !== 'sysctl') return undefined;
-    return this.sysctl === null ? { exitCode: 255, stderr: 'sysctl: cannot stat' } : { stdout: this.sysctl };
-  });
-  readonly executors: Executors;
+  /** Every iptables-restore, with its family. */
+  readonly restores: { family: IpFamily; input: string }[] = [];
 
   constructor() {
     const restore = this.iptables.restore.bind(this.iptables);
     // A set an iptables rule matches cannot be destroyed (as in the kernel).
     this.iptables.restore = async (ns, family, input) => {
+      this.restores.push({ family, input });
       await restore(ns, family, input);
       this.ipset.inUse.clear();
       for (const f of [4, 6] as const) {
         for (const m of this.save(f).matchAll(/--match-set (\S+)/g)) this.ipset.inUse.add(m[1] as string);
       }
     };
-    this.executors = {
-      iptables: this.iptables,
-      ipset: this.ipset,
-      conntrack: this.conntrack,
-      processes: this.processes,
-      host: { namespace: namespaceName('host'), netnsPrefix: netnsPrefix(''), stateDir: '/nonexistent' },
-    } as unknown as Executors;
   }
 
   /** The host's iptables-save text of a family. */
@@ -67,13 +80,32 @@ export class FwHost {
     return planFirewall(desired, observed, { executors: this.executors });
   }
 
-  /** Plans and applies through the stand-in engine. */
+  /** Plans and applies through the engine; throws when a change failed. */
   async apply(
     desired: FirewallDesired | null,
     topology?: TopologyName,
-  ): Promise<{ changes: Change[]; applied: NetfilterApplied }> {
+  ): Promise<{ changes: Change[]; applied: Applied }> {
     const changes = await this.plan(desired, topology);
-    return { changes, applied: await applyNetfilter(this.executors, changes) };
+    const r0 = this.restores.length;
+    const i0 = this.ipset.restores.length;
+    const c0 = this.conntrack.calls.length;
+    const result = assertApplied(await applyChanges(changes, this.executors));
+    const mine = this.restores.slice(r0);
+    const sent: Partial<Record<IpFamily, string>> = {};
+    for (const r of mine) sent[r.family] = (sent[r.family] ?? '') + r.input;
+    return {
+      changes,
+      applied: {
+        operations: result.changes,
+        sent,
+        restores: mine.length,
+        iptablesOps: mine.reduce((n, r) => n + countOps(r.input), 0),
+        ipsetOps: this.ipset.restores
+          .slice(i0)
+          .reduce((n, t) => n + t.split('\n').filter((l) => l !== '').length, 0),
+        conntrack: this.conntrack.calls.slice(c0).filter((c) => c.op === 'delete').length,
+      },
+    };
   }
 }
 
