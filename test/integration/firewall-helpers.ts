@@ -94,7 +94,6 @@ export class Lab {
   private readonly plugged = new Map<string, PlugRequest>();
   private readonly netPlanned = new Set<string>();
   private readonly spaces = new Map<string, string>();
-  private bridge: string | null = null;
 
   private constructor(
     readonly sb: Sandbox,
@@ -134,7 +133,6 @@ export class Lab {
       host: { namespace: namespaceName(host), netnsPrefix: netnsPrefix(''), stateDir },
     } as unknown as Executors;
     const lab = new Lab(sb, x, host, driver, opts, rec);
-    lab.bridge = bridge;
     if (opts.ovs) {
       // The private OVS outlives the test: take away what the test made in its namespace.
       sb.defer(async () => {
