@@ -179,7 +179,10 @@ export function buildFirewall(
         return name;
       }
     : null;
-  const ports = [...desired.ports].sort((a, b) => (portId(a) < portId(b) ? -1 : 1));
+  // Ids are hashes: take each once.
+  const ports = desired.ports
+    .map((p) => ({ p, id: portId(p), net: resourceId(p.network) }))
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
   for (const family of FAMILIES) {
     const f = m.table('filter', family);
     const raw = m.table('raw', family);
@@ -187,12 +190,11 @@ export function buildFirewall(
     f.addChain(SG_FALLBACK);
     f.addRule(SG_FALLBACK, '-j DROP');
     const bridges = new Map<string, string>();
-    for (const p of ports) {
-      const id = portId(p);
+    for (const { p, id, net: netId } of ports) {
       const dev = p.hook.device;
       const filtered = p.securityGroups.length > 0;
-      const zone = ctx.zones.get(resourceId(p.network)) as number;
-      const net = zoneComment(resourceId(p.network));
+      const zone = ctx.zones.get(netId) as number;
+      const net = zoneComment(netId);
       bridges.set(p.hook.bridge, `-i ${p.hook.bridge} -m comment --comment ${net} -j CT --zone ${zone}`);
       raw.addRule(
         'PREROUTING',

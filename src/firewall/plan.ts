@@ -35,6 +35,9 @@ export function firewallResource(topology: TopologyName): ResourceRef {
 
 type SetEntry = IpsetStep['sets'][number];
 
+/** How many conntrack steps (run side by side by the engine) the cuts of one apply are spread over. */
+const CONNTRACK_LANES = 4;
+
 function checkBridgeNetfilter(observed: FirewallObserved, ns: string | null): void {
   const bad: Record<string, string> = {};
   for (const family of FAMILIES) {
@@ -172,7 +175,13 @@ export function planFirewall(
       ...(removal ? { teardown: true } : {}),
     });
   }
-  if (filters.length > 0) steps.push({ via: 'conntrack', phase: 'netfilter', place: 'host', filters });
+  // The engine runs conntrack steps side by side, one `conntrack -D` process per filter each: a few
+  // steps of filters dealt round, so many cuts take a few process lifetimes, not one per filter.
+  const lanes = Math.min(CONNTRACK_LANES, filters.length);
+  for (let lane = 0; lane < lanes; lane++) {
+    const mine = filters.filter((_, i) => i % lanes === lane);
+    steps.push({ via: 'conntrack', phase: 'netfilter', place: 'host', filters: mine });
+  }
   if (destroys.length > 0) {
     const phase = removal ? 'netfilter' : 'service';
     steps.push({ via: 'ipset', phase, place: 'host', manager: ipsets, sets: destroys });
