@@ -155,7 +155,8 @@ export class IpsetManager {
   readonly namespace: string | null;
   /** Set name prefix. */
   readonly prefix: string;
-  private readonly threshold: number;
+  /** Changes (adds plus removals) above this go through a temporary set and a swap. */
+  readonly threshold: number;
   private readonly executor: IpsetExecutor;
   private readonly known = new Map<string, Set<string>>();
   private readonly idOfName = new Map<string, string>();

@@ -2,7 +2,7 @@
 // so a failing op is pinned on its change while the others go on), places side by side. Namespace
 // names are global: `netns add/del` always run in the root namespace's batch, whatever stands for
 // the host (`ip -n HOST netns add` would make a namespace file nobody can enter).
-import { ObjectExistsError, ObjectNotFoundError } from '../ip/errors.js';
+import { DeviceNotFoundError, IpCommandError, ObjectExistsError, ObjectNotFoundError } from '../ip/errors.js';
 import { type IpOp, isRead } from '../ip/ops.js';
 import type { NamespaceName } from '../net/types.js';
 import { placeNamespace, type RunContext, type Runner } from './run-context.js';
@@ -56,6 +56,19 @@ async function runSegments(segments: readonly Segment[], ctx: RunContext): Promi
       live.map((e) => e.op),
     );
     await Promise.all(releasing);
+    // "No such device" may be iproute2's name cache in a long-lived `ip`: a device deleted behind it
+    // and made again here keeps its old index there. Those ops go again, once, in a fresh process.
+    const stale = settled.flatMap((s, i) => (s.status === 'rejected' && mayBeStale(s.reason) ? [i] : []));
+    if (stale.length > 0 && ip.restart) {
+      await ip.restart(seg.namespace);
+      const again = await ip.settle(
+        seg.namespace,
+        stale.map((i) => live[i]!.op),
+      );
+      stale.forEach((i, k) => {
+        settled[i] = again[k]!;
+      });
+    }
     settled.forEach((s, i) => {
       const e = live[i]!;
       if (s.status === 'fulfilled') {
@@ -65,6 +78,15 @@ async function runSegments(segments: readonly Segment[], ctx: RunContext): Promi
       }
     });
   }
+}
+
+// The kernel says the device is not there: true, or an index iproute2 remembered for a name whose
+// device was deleted and made again ("No such device", "ipv4: Device not found").
+function mayBeStale(e: unknown): boolean {
+  return (
+    e instanceof DeviceNotFoundError ||
+    (e instanceof IpCommandError && /No such device|Device not found/i.test(e.kernelMessage))
+  );
 }
 
 // A namespace that exists when it was to be made, or is gone when it was to be removed: what was
