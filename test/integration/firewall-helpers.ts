@@ -8,13 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/exec/run.js';
-import { processRunner } from '../../src/exec/runner.js';
 import { type FirewallDesired, firewallFromModel } from '../../src/firewall/desired.js';
 import { applyFirewall, removeFirewall } from '../../src/firewall/verbs.js';
 import type { InterfaceDriver, PlugRequest } from '../../src/interface/driver.js';
 import { LinuxBridgeInterfaceDriver } from '../../src/interface/linuxbridge.js';
 import { OvsInterfaceDriver } from '../../src/interface/ovs.js';
-import { batchExecutor, closeIpBatches } from '../../src/ip/executor.js';
+import { closeIpBatches } from '../../src/ip/executor.js';
 import type { ConntrackExecutor } from '../../src/iptables/conntrack.js';
 import { kernelConntrackExecutor } from '../../src/iptables/conntrack.js';
 import { countOps } from '../../src/iptables/diff.js';
@@ -22,15 +21,15 @@ import { type IptablesExecutor, kernelIptablesExecutor } from '../../src/iptable
 import { type IpsetExecutor, kernelIpsetExecutor } from '../../src/iptables/ipset-executor.js';
 import { buildModel, type Model, type TopologyInput } from '../../src/model/index.js';
 import type { Instance, Port } from '../../src/model/types.js';
-import { netnsPrefix } from '../../src/net/naming.js';
 import { deviceName, type IpFamily, namespaceName } from '../../src/net/types.js';
 import { OvsBridge } from '../../src/ovs/bridge.js';
+import { applyChanges, assertApplied } from '../../src/reconcile/apply.js';
 import type { Executors } from '../../src/reconcile/executors.js';
 import { Observation } from '../../src/reconcile/observation.js';
+import { realExecutors } from '../../src/reconcile/real-executors.js';
 import type { Change } from '../../src/reconcile/step.js';
 import type { PrivateOvs } from '../helpers/ovs-sandbox.js';
 import type { Sandbox } from '../helpers/sandbox.js';
-import { applyForTest } from '../unit/interface-apply.js';
 
 /** A topology as the tests write it: everything but its name and backend. */
 export type LabInput = Omit<TopologyInput, 'name' | 'backend'>;
@@ -123,25 +122,20 @@ export class Lab {
     const stateDir = await mkdtemp(join(tmpdir(), `${sb.prefix}-state-`));
     sb.defer(() => rm(stateDir, { recursive: true, force: true }));
     const rec = new Recorder();
-    const x = {
-      ip: batchExecutor,
+    const x: Executors = {
+      ...realExecutors({ hostNamespace: host, stateDir }),
       iptables: rec.iptables,
       ipset: rec.ipset,
       conntrack: rec.conntrack,
       ovs: async () => sw,
-      processes: processRunner,
-      host: { namespace: namespaceName(host), netnsPrefix: netnsPrefix(''), stateDir },
-    } as unknown as Executors;
+    };
     const lab = new Lab(sb, x, host, driver, opts, rec);
     if (opts.ovs) {
       // The private OVS outlives the test: take away what the test made in its namespace.
       sb.defer(async () => {
         await lab.firewall(null);
         for (const req of lab.plugged.values()) {
-          await applyForTest(
-            { executors: x },
-            driver.planUnplug(req, await driver.observePlug(new Observation(x), req)),
-          );
+          await applyChanges(driver.planUnplug(req, await driver.observePlug(new Observation(x), req)), x);
         }
         await opts.ovs?.sw.deleteBridge(bridge as string);
         // Unplugging read the instances' namespaces again: close those batches before they go.
@@ -185,7 +179,7 @@ export class Lab {
       this.netPlanned.add(network.name);
     }
     changes.push(...this.driver.planPlug(req, await this.driver.observePlug(obs, req)));
-    await applyForTest({ executors: this.x }, changes);
+    assertApplied(await applyChanges(changes, this.x));
     this.plugged.set(inst.name, req);
     if (this.opts.unaddressed?.includes(inst.name)) return;
     for (const f of inst.port.fixedIps) {
@@ -221,9 +215,8 @@ export class Lab {
       ...(this.opts.ovs ? { style: 'hybrid' as const } : {}),
     };
     const obs = new Observation(this.x);
-    await applyForTest(
-      { executors: this.x },
-      this.driver.planPlug(req, await this.driver.observePlug(obs, req)),
+    assertApplied(
+      await applyChanges(this.driver.planPlug(req, await this.driver.observePlug(obs, req)), this.x),
     );
     this.plugged.set(`port:${port.name}`, req);
     for (const f of port.fixedIps) {
