@@ -14,12 +14,13 @@ import type { IpFamily } from '../net/types.js';
 import type { Executors } from '../reconcile/executors.js';
 import type { Change, IpsetStep, ResourceRef, Step } from '../reconcile/step.js';
 import { buildFirewall, FAMILIES, portAddresses, portId } from './chains.js';
-import { type FirewallDesired, firewallDesired } from './desired.js';
+import type { FirewallDesired } from './desired.js';
 import { BridgeNetfilterError } from './errors.js';
 import { cutFilters, type FlowPort } from './flows.js';
 import { egressChain, firewallPrefix, ingressChain, parsePortChain, spoofChain } from './names.js';
 import { BRIDGE_NF_KEYS, type FirewallObserved } from './observe.js';
 import { emptyModel, FIREWALL_TABLES, teardownText } from './removal.js';
+import { firewallDesired } from './validate.js';
 import { allocateZones, observedZones } from './zones.js';
 
 /** What planning needs besides desired and observed state: where the managers apply. */

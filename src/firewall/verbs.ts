@@ -7,9 +7,10 @@ import { type ApplyEvent, type ApplyResult, applyChanges, assertApplied } from '
 import type { Executors } from '../reconcile/executors.js';
 import { Observation } from '../reconcile/observation.js';
 import type { Change } from '../reconcile/step.js';
-import { type FirewallDesired, firewallDesired } from './desired.js';
+import type { FirewallDesired } from './desired.js';
 import { observeFirewall } from './observe.js';
 import { planFirewall } from './plan.js';
+import { firewallDesired } from './validate.js';
 
 /** How a verb applies its plan. */
 export interface FirewallApplyOptions {
