@@ -40,6 +40,12 @@ type SetEntry = IpsetStep['sets'][number];
 const CONNTRACK_LANES = 4;
 
 function checkBridgeNetfilter(observed: FirewallObserved, ns: string | null): void {
+  if (observed.bridgeNetfilter === null) {
+    throw new InvalidInputError(
+      'firewall: observed without the bridge-netfilter check; call observeFirewall(topology, obs, true) when ports are to be filtered',
+      'observed',
+    );
+  }
   const bad: Record<string, string> = {};
   for (const family of FAMILIES) {
     const v = observed.bridgeNetfilter?.[family] ?? null;
