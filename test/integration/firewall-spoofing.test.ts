@@ -111,6 +111,45 @@ describe('anti-spoofing, port security and DHCP on a real kernel', rootOnly, () 
     assert.equal(await pingFrom(a, '10.62.1.10', lab.ip('b')), true, 'the pair (own IP, new MAC) is allowed');
   });
 
+  test('IPv6: neighbour discovery passes, ICMPv6 is admitted by a rule, a spoofed IPv6 source is dropped', async (t) => {
+    const sb = sandbox(t);
+    const lab = await Lab.create(sb, {
+      networks: [
+        {
+          name: 'n1',
+          subnets: [
+            { cidr: '10.62.4.0/24', dhcp: false },
+            { cidr: 'fd62:4::/64', dhcp: false },
+          ],
+        },
+      ],
+      securityGroups: [
+        { name: 'g', rules: [{ direction: 'ingress', protocol: 'icmpv6' }, { direction: 'egress' }] },
+      ],
+      instances: [
+        { name: 'a', network: 'n1', ip: 'fd62:4::10', securityGroups: ['g'] },
+        { name: 'b', network: 'n1', ip: 'fd62:4::11', securityGroups: ['g'] },
+      ],
+    });
+    await lab.firewall(lab.desired());
+    const ping6 = async (ns: string, from: string, to: string) =>
+      (
+        await run(['ping', '-6', '-n', '-q', '-c', '1', '-W', '2', '-I', from, to], {
+          namespace: ns,
+          check: false,
+          timeoutMs: 6000,
+        })
+      ).exitCode === 0;
+    assert.equal(await ping6(lab.ns('a'), 'fd62:4::10', 'fd62:4::11'), true, 'NDP and ICMPv6 pass');
+    assert.equal(await sb.ping(lab.ns('a'), lab.ip('b')), false, 'no IPv4 rule: IPv4 is default deny');
+    await run(['ip', '-n', lab.ns('a'), 'addr', 'add', 'fd62:4::99/64', 'dev', 'eth0', 'nodad']);
+    assert.equal(
+      await ping6(lab.ns('a'), 'fd62:4::99', 'fd62:4::11'),
+      false,
+      'a spoofed IPv6 source is dropped',
+    );
+  });
+
   test('a DHCP client in an instance gets its lease; a DHCP server in an instance is blocked (and is not, without port security)', async (t) => {
     const sb = sandbox(t);
     const input = (serverSecured: boolean): LabInput => ({
