@@ -33,13 +33,13 @@ import type { IpFamily } from '../src/net/types.js';
 import { applyChanges, assertApplied } from '../src/reconcile/apply.js';
 import { Observation } from '../src/reconcile/observation.js';
 import { realExecutors } from '../src/reconcile/real-executors.js';
+import { benchArgs, median, report, table, timed } from './harness.js';
 
 const PORTS = 100;
 const GROUPS = 5;
 const RULES = 20;
-const json = process.argv.includes('--json');
-const roundsArg = process.argv.indexOf('--rounds');
-const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 3;
+const args = benchArgs({ rounds: 3 });
+const ROUNDS = args.rounds;
 const prefix = `b${randomBytes(3).toString('hex')}`;
 
 /** The topology: group g has RULES-1 TCP rules on ports 1000g+k and one ICMP rule from its own members. */
@@ -103,13 +103,6 @@ async function time<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const v = await fn();
   return [performance.now() - t0, v];
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[s.length >> 1] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
 
 interface StepFigures {
   total: number[];
@@ -185,7 +178,7 @@ async function main(): Promise<void> {
         fig[step].restores = mine.length;
         fig[step].conntrack = conntrack;
         // The floor: the same inputs, straight to the tools, in the floor namespace.
-        const [floor] = await time(async () => {
+        const floor = await timed(async () => {
           for (const s of mine) {
             const argv =
               s.tool === 'ipset'
@@ -208,39 +201,50 @@ async function main(): Promise<void> {
     steps.map((s) => [
       s,
       {
-        ms: Number(median(fig[s].total).toFixed(1)),
-        planMs: Number(median(fig[s].plan).toFixed(1)),
-        floorMs: Number(median(fig[s].floor).toFixed(1)),
+        ms: median(fig[s].total),
+        planMs: median(fig[s].plan),
+        floorMs: median(fig[s].floor),
         iptablesLines: fig[s].iptablesLines,
         ipsetLines: fig[s].ipsetLines,
         restores: fig[s].restores,
         conntrackDeletes: fig[s].conntrack,
       },
     ]),
+  ) as unknown as Record<(typeof steps)[number], Record<string, number>>;
+  report(args, { ports: PORTS, groups: GROUPS, rulesPerGroup: RULES, rounds: ROUNDS, ...out }, () =>
+    [
+      `firewall: ${PORTS} ports, ${GROUPS} groups x ${RULES} rules, ${ROUNDS} rounds (medians, ms)`,
+      table(
+        [
+          'step',
+          'tenantnet',
+          'observe+plan',
+          'apply',
+          'floor',
+          'x floor',
+          'iptables lines',
+          'ipset lines',
+          'restores',
+          'conntrack -D',
+        ],
+        steps.map((s) => {
+          const o = out[s];
+          return [
+            s,
+            o.ms!,
+            o.planMs!,
+            o.ms! - o.planMs!,
+            o.floorMs!,
+            o.restores ? `${(o.ms! / o.floorMs!).toFixed(2)}x` : '-',
+            String(o.iptablesLines),
+            String(o.ipsetLines),
+            String(o.restores),
+            String(o.conntrackDeletes),
+          ];
+        }),
+      ),
+    ].join('\n'),
   );
-  if (json) {
-    console.log(
-      JSON.stringify({ ports: PORTS, groups: GROUPS, rulesPerGroup: RULES, rounds: ROUNDS, ...out }),
-    );
-    return;
-  }
-  console.log(`firewall: ${PORTS} ports, ${GROUPS} groups x ${RULES} rules, ${ROUNDS} rounds (medians)`);
-  for (const s of steps) {
-    const o = out[s] as {
-      ms: number;
-      planMs: number;
-      floorMs: number;
-      iptablesLines: number;
-      ipsetLines: number;
-      restores: number;
-      conntrackDeletes: number;
-    };
-    const ratio = o.floorMs ? ` (${(o.ms / o.floorMs).toFixed(2)}x the floor ${o.floorMs} ms)` : '';
-    console.log(
-      `  ${s.padEnd(6)} ${String(o.ms).padStart(7)} ms${ratio}; observe+plan ${o.planMs} ms, apply ${(o.ms - o.planMs).toFixed(1)} ms; ` +
-        `iptables ${o.iptablesLines} lines, ipset ${o.ipsetLines} lines, ${o.restores} restores, ${o.conntrackDeletes} conntrack deletes`,
-    );
-  }
 }
 
 await main();
