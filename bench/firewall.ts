@@ -9,9 +9,10 @@
  *   member; no other port's rules change);
  * - one rule of one group changes (one -D and one -I in each member's chain);
  * - re-apply of the unchanged state (must send nothing).
- * Floor: exactly the ipset and iptables-restore inputs tenantnet sent, fed straight to `ipset restore`
- * and `iptables-restore -w --noflush` in a second fresh namespace (no read, no diff, no lock, no
- * conntrack). Medians of the rounds; `--json` prints the figures as JSON.
+ * Floor: exactly the ipset and iptables-restore inputs and the conntrack deletes tenantnet sent, fed
+ * straight to `ipset restore`, `iptables-restore -w --noflush` and `conntrack -D`, one after another,
+ * in a second fresh namespace (what a hand-written script that knew the changes would run: no read,
+ * no diff, no lock). Medians of the rounds; `--json` prints the figures as JSON.
  *
  * Run: node --import tsx bench/firewall.ts [--json] [--rounds N]
  */
@@ -25,6 +26,7 @@ import { firewallFromModel } from '../src/firewall/desired.js';
 import { observeFirewall } from '../src/firewall/observe.js';
 import { planFirewall } from '../src/firewall/plan.js';
 import { closeIpBatches } from '../src/ip/executor.js';
+import { type ConntrackExecutor, conntrackArgs, kernelConntrackExecutor } from '../src/iptables/conntrack.js';
 import { countOps } from '../src/iptables/diff.js';
 import { type IptablesExecutor, kernelIptablesExecutor } from '../src/iptables/executor.js';
 import { type IpsetExecutor, kernelIpsetExecutor } from '../src/iptables/ipset-executor.js';
@@ -70,9 +72,9 @@ function input(step: 'first' | 'join' | 'rule'): TopologyInput {
   };
 }
 
-/** The real netfilter executors, recording the restore inputs they are sent. */
+/** The real netfilter executors, recording the restore inputs and conntrack deletes they are sent. */
 function recorder() {
-  const sent: { tool: 'iptables' | 'ipset'; family: IpFamily; input: string }[] = [];
+  const sent: { tool: 'iptables' | 'ipset' | 'conntrack'; family: IpFamily; input: string }[] = [];
   const iptables: IptablesExecutor = {
     lock: (ns) => kernelIptablesExecutor.lock(ns),
     save: (ns, f) => kernelIptablesExecutor.save(ns, f),
@@ -90,7 +92,14 @@ function recorder() {
     destroy: (ns, s) => kernelIpsetExecutor.destroy(ns, s),
     listNames: (ns) => kernelIpsetExecutor.listNames(ns),
   };
-  return { sent, iptables, ipset };
+  const conntrack: ConntrackExecutor = {
+    delete: (ns, f) => {
+      sent.push({ tool: 'conntrack', family: f.family, input: JSON.stringify(conntrackArgs(f)) });
+      return kernelConntrackExecutor.delete(ns, f);
+    },
+    list: (ns, f) => kernelConntrackExecutor.list(ns, f),
+  };
+  return { sent, iptables, ipset, conntrack };
 }
 
 async function fresh(ns: string): Promise<void> {
@@ -139,7 +148,7 @@ async function main(): Promise<void> {
       await fresh(floorNs);
       const rec = recorder();
       const base = realExecutors({ hostNamespace: host, stateDir: state });
-      const x = { ...base, iptables: rec.iptables, ipset: rec.ipset };
+      const x = { ...base, iptables: rec.iptables, ipset: rec.ipset, conntrack: rec.conntrack };
       let previous: Model | undefined;
       const inputs: Record<(typeof steps)[number], TopologyInput> = {
         first: input('first'),
@@ -155,16 +164,12 @@ async function main(): Promise<void> {
         previous = model;
         const desired = firewallFromModel(model);
         const from = rec.sent.length;
-        let conntrack = 0;
         const [total] = await time(async () => {
           const [planMs, changes] = await time(async () => {
             const observed = await observeFirewall(model.topology, new Observation(x), true);
             return planFirewall(desired, observed, { executors: x });
           });
           fig[step].plan.push(planMs);
-          conntrack = changes
-            .flatMap((c) => c.steps)
-            .reduce((n, s) => n + (s.via === 'conntrack' ? s.filters.length : 0), 0);
           if (changes.length > 0) assertApplied(await applyChanges(changes, x));
         });
         fig[step].total.push(total);
@@ -175,11 +180,18 @@ async function main(): Promise<void> {
         fig[step].ipsetLines = mine
           .filter((s) => s.tool === 'ipset')
           .reduce((n, s) => n + s.input.split('\n').filter((l) => l !== '').length, 0);
-        fig[step].restores = mine.length;
-        fig[step].conntrack = conntrack;
-        // The floor: the same inputs, straight to the tools, in the floor namespace.
+        fig[step].restores = mine.filter((s) => s.tool !== 'conntrack').length;
+        fig[step].conntrack = mine.filter((s) => s.tool === 'conntrack').length;
+        // The floor: the same inputs, straight to the tools, one after another, in the floor namespace.
         const floor = await timed(async () => {
           for (const s of mine) {
+            if (s.tool === 'conntrack') {
+              await run(['conntrack', '-D', ...(JSON.parse(s.input) as string[])], {
+                namespace: floorNs,
+                check: false,
+              });
+              continue;
+            }
             const argv =
               s.tool === 'ipset'
                 ? ['ipset', 'restore']
