@@ -59,7 +59,7 @@ for (const ipset of [true, false]) {
         });
         const lab = await Lab.create(sb, input(['a', 'b']));
         await lab.firewall(lab.desired(ipset));
-        assert.equal(await sb.ping(lab.ns('b'), lab.ip('a')), true, 'b is a member');
+        assert.equal(await sb.ping(lab.ns('b'), lab.ip('a'), 3), true, 'b is a member');
         assert.equal(await sb.ping(lab.ns('c'), lab.ip('a')), false, 'c is not');
 
         const live = await pings(sb, lab.ns('b'), lab.ip('a'));
@@ -72,7 +72,7 @@ for (const ipset of [true, false]) {
           assert.ok(!(applied.sent[4] ?? '').includes(aChain), "a's rules are not rewritten");
           assert.ok(applied.ipsetOps > 0, 'the set changed');
         }
-        assert.equal(await sb.ping(lab.ns('c'), lab.ip('a')), true, 'c joined');
+        assert.equal(await sb.ping(lab.ns('c'), lab.ip('a'), 3), true, 'c joined');
         assert.equal(await sb.ping(lab.ns('b'), lab.ip('a')), false, 'b left');
         await until(done, 3200);
         assert.ok(stoppedBy(live, done + 2000), "b's running ping to a stopped within 2 s of apply");
@@ -143,7 +143,7 @@ describe('established flows (real kernel)', rootOnly, () => {
     await lab.firewall(lab.desired());
     await sleep(1000);
     assert.ok(aliveAfter(f, done + 500), 'allowed before and after: undisturbed');
-    assert.equal(await sb.ping(lab.ns('b'), lab.ip('a')), true, 'a is no longer default-deny');
+    assert.equal(await sb.ping(lab.ns('b'), lab.ip('a'), 3), true, 'a is no longer default-deny');
 
     // b goes from the firewall (its instance leaves the topology): the entries of its flows go too.
     await run(['ip', '-n', lab.ns('b'), 'link', 'set', 'eth0', 'down']);

@@ -378,6 +378,15 @@ export async function pings(sb: Sandbox, ns: string, to: string): Promise<FlowPr
   return { times: () => [...times] };
 }
 
+/**
+ * A probe that is expected to succeed, tried up to `tries` times: on a loaded machine a first packet
+ * can be late (a fresh link, ARP); a firewall that blocks still fails every time.
+ */
+export async function eventually(probe: () => Promise<boolean>, tries = 3): Promise<boolean> {
+  for (let i = 0; i < tries; i++) if (await probe()) return true;
+  return false;
+}
+
 /** Waits `ms` milliseconds. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));

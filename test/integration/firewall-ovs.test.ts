@@ -5,7 +5,7 @@ import { closeIpBatches } from '../../src/ip/executor.js';
 import { usePrivateOvs } from '../helpers/ovs-sandbox.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
-import { echo, echoServers, Lab, type LabInput } from './firewall-helpers.js';
+import { echo, echoServers, eventually, Lab, type LabInput } from './firewall-helpers.js';
 
 const priv = usePrivateOvs({ datapathType: 'netdev' });
 
@@ -26,7 +26,7 @@ describe(
         ],
       });
       const lab = await Lab.create(sb, input([{ direction: 'egress' }]), { ovs: priv });
-      assert.equal(await sb.ping(lab.ns('a'), lab.ip('b')), true, 'the hybrid plug carries traffic');
+      assert.equal(await sb.ping(lab.ns('a'), lab.ip('b'), 3), true, 'the hybrid plug carries traffic');
       await echoServers(sb, lab.ns('b'), [5000, 5001]);
       await lab.firewall(lab.desired());
       assert.equal(await sb.ping(lab.ns('a'), lab.ip('b')), false, 'default deny');
@@ -41,7 +41,7 @@ describe(
       await lab.firewall(lab.desired());
       const [ping, tcp, closed] = await Promise.all([
         sb.ping(lab.ns('a'), lab.ip('b'), 2),
-        echo(lab.ns('a'), 'TCP', lab.ip('b'), 5000),
+        eventually(() => echo(lab.ns('a'), 'TCP', lab.ip('b'), 5000)),
         echo(lab.ns('a'), 'TCP', lab.ip('b'), 5001),
       ]);
       assert.deepEqual({ ping, tcp, closed }, { ping: true, tcp: true, closed: false });

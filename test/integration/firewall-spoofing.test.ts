@@ -10,8 +10,8 @@ import { sandbox } from '../helpers/sandbox.js';
 import { background, Lab, type LabInput, sleep } from './firewall-helpers.js';
 
 /** Pings `to` from `ns` with source address `from` (which must be on the namespace's eth0). */
-async function pingFrom(ns: string, from: string, to: string): Promise<boolean> {
-  const r = await run(['ping', '-n', '-q', '-c', '1', '-W', '1', '-I', from, to], {
+async function pingFrom(ns: string, from: string, to: string, count = 1): Promise<boolean> {
+  const r = await run(['ping', '-n', '-q', '-c', String(count), '-i', '0.2', '-W', '1', '-I', from, to], {
     namespace: ns,
     check: false,
     timeoutMs: 5000,
@@ -22,7 +22,7 @@ async function pingFrom(ns: string, from: string, to: string): Promise<boolean> 
 /** Runs a busybox DHCP client once on eth0: the leased address, or null when none came. */
 async function dhcpLease(ns: string): Promise<string | null> {
   const r = await run(
-    ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-t', '3', '-T', '1', '-s', '/bin/true'],
+    ['busybox', 'udhcpc', '-i', 'eth0', '-n', '-q', '-f', '-t', '4', '-T', '1', '-s', '/bin/true'],
     {
       namespace: ns,
       check: false,
@@ -89,12 +89,12 @@ describe('anti-spoofing, port security and DHCP on a real kernel', rootOnly, () 
     ] as const) {
       await run(['ip', '-n', ns, 'addr', 'add', ip, 'dev', 'eth0']);
     }
-    assert.equal(await pingFrom(a, '10.62.1.10', lab.ip('b')), true, 'own address');
+    assert.equal(await pingFrom(a, '10.62.1.10', lab.ip('b'), 3), true, 'own address');
     assert.equal(await pingFrom(a, '10.62.1.99', lab.ip('b')), false, 'IP spoofing is dropped');
-    assert.equal(await pingFrom(b, '10.62.1.200', lab.ip('a')), true, 'an allowed address pair');
-    assert.equal(await pingFrom(e, '10.62.1.98', lab.ip('b')), true, 'port security off: any source');
+    assert.equal(await pingFrom(b, '10.62.1.200', lab.ip('a'), 3), true, 'an allowed address pair');
+    assert.equal(await pingFrom(e, '10.62.1.98', lab.ip('b'), 3), true, 'port security off: any source');
     assert.equal(
-      await pingFrom(b, lab.ip('b'), lab.ip('e')),
+      await pingFrom(b, lab.ip('b'), lab.ip('e'), 3),
       true,
       'port security off: reachable without rules',
     );
@@ -108,7 +108,11 @@ describe('anti-spoofing, port security and DHCP on a real kernel', rootOnly, () 
     assert.equal(await pingFrom(a, '10.62.1.10', lab.ip('b')), false, 'MAC spoofing is dropped');
     await lab.update(input(spoofed));
     await lab.firewall(lab.desired());
-    assert.equal(await pingFrom(a, '10.62.1.10', lab.ip('b')), true, 'the pair (own IP, new MAC) is allowed');
+    assert.equal(
+      await pingFrom(a, '10.62.1.10', lab.ip('b'), 3),
+      true,
+      'the pair (own IP, new MAC) is allowed',
+    );
   });
 
   test('IPv6: neighbour discovery passes, ICMPv6 is admitted by a rule, a spoofed IPv6 source is dropped', async (t) => {
@@ -132,15 +136,15 @@ describe('anti-spoofing, port security and DHCP on a real kernel', rootOnly, () 
       ],
     });
     await lab.firewall(lab.desired());
-    const ping6 = async (ns: string, from: string, to: string) =>
+    const ping6 = async (ns: string, from: string, to: string, count = 1) =>
       (
-        await run(['ping', '-6', '-n', '-q', '-c', '1', '-W', '2', '-I', from, to], {
+        await run(['ping', '-6', '-n', '-q', '-c', String(count), '-i', '0.2', '-W', '2', '-I', from, to], {
           namespace: ns,
           check: false,
           timeoutMs: 6000,
         })
       ).exitCode === 0;
-    assert.equal(await ping6(lab.ns('a'), 'fd62:4::10', 'fd62:4::11'), true, 'NDP and ICMPv6 pass');
+    assert.equal(await ping6(lab.ns('a'), 'fd62:4::10', 'fd62:4::11', 3), true, 'NDP and ICMPv6 pass');
     assert.equal(await sb.ping(lab.ns('a'), lab.ip('b')), false, 'no IPv4 rule: IPv4 is default deny');
     await run(['ip', '-n', lab.ns('a'), 'addr', 'add', 'fd62:4::99/64', 'dev', 'eth0', 'nodad']);
     assert.equal(

@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import { run } from '../../src/exec/run.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
-import { echo, echoServers, Lab, type LabInput } from './firewall-helpers.js';
+import { echo, echoServers, eventually, Lab, type LabInput } from './firewall-helpers.js';
 
 const ours = (save: string) => save.split('\n').filter((l) => /tn-|tenantnet/.test(l));
 
@@ -19,7 +19,7 @@ describe('security groups on a real kernel (Linux bridge in a simulated host)', 
       ],
     });
     const lab = await Lab.create(sb, input([{ direction: 'egress' }]));
-    assert.equal(await sb.ping(lab.ns('a'), lab.ip('b')), true, 'no firewall yet');
+    assert.equal(await sb.ping(lab.ns('a'), lab.ip('b'), 3), true, 'no firewall yet');
     await lab.firewall(lab.desired());
     assert.equal(await sb.ping(lab.ns('a'), lab.ip('b')), false, 'ingress is default deny');
     assert.equal(await sb.ping(lab.ns('b'), lab.ip('a')), false);
@@ -27,8 +27,8 @@ describe('security groups on a real kernel (Linux bridge in a simulated host)', 
     await lab.update(input([{ direction: 'egress' }, { direction: 'ingress', protocol: 'icmp' }]));
     const { applied } = await lab.firewall(lab.desired());
     assert.equal(applied.iptablesOps, 2, 'one rule in each port chain');
-    assert.equal(await sb.ping(lab.ns('a'), lab.ip('b'), 2), true);
-    assert.equal(await sb.ping(lab.ns('b'), lab.ip('a'), 2), true);
+    assert.equal(await sb.ping(lab.ns('a'), lab.ip('b'), 3), true);
+    assert.equal(await sb.ping(lab.ns('b'), lab.ip('a'), 3), true);
 
     const before = await lab.save();
     const again = await lab.firewall(lab.desired());
@@ -60,7 +60,7 @@ describe('security groups on a real kernel (Linux bridge in a simulated host)', 
     const rules = (await lab.save()).split('\n').filter((l) => l.startsWith(`-A ${chainOf} `));
     const at = (s: string) => rules.findIndex((r) => r.includes(s));
     assert.ok(at('--icmp-type 8/0') >= 0 && at('--icmp-type 8/0') < at('--dport 22'), rules.join('\n'));
-    assert.equal(await sb.ping(lab.ns('a'), lab.ip('b')), true);
+    assert.equal(await sb.ping(lab.ns('a'), lab.ip('b'), 3), true);
 
     // A rule deleted by hand comes back, and only it.
     const victim = rules.find((r) => r.includes('--dport 22'))!;
@@ -73,7 +73,7 @@ describe('security groups on a real kernel (Linux bridge in a simulated host)', 
     assert.deepEqual(ours(await lab.save(4)), []);
     assert.deepEqual(ours(await lab.save(6)), []);
     assert.equal((await run(['ipset', 'list', '-n'], { namespace: lab.host })).stdout.trim(), '');
-    assert.equal(await sb.ping(lab.ns('a'), lab.ip('b')), true, 'unfiltered again');
+    assert.equal(await sb.ping(lab.ns('a'), lab.ip('b'), 3), true, 'unfiltered again');
   });
 
   test('TCP and UDP destination and source port ranges: the ports just outside a range are blocked', async (t) => {
@@ -114,7 +114,10 @@ describe('security groups on a real kernel (Linux bridge in a simulated host)', 
       );
     }
     const got = await Promise.all(
-      cases.map(([, proto, port, sport]) => echo(lab.ns('a'), proto, b, port, sport)),
+      cases.map(([, proto, port, sport, want]) => {
+        const probe = () => echo(lab.ns('a'), proto, b, port, sport);
+        return want ? eventually(probe) : probe();
+      }),
     );
     assert.deepEqual(
       Object.fromEntries(cases.map(([name], i) => [name, got[i]])),
