@@ -17,6 +17,8 @@ export {
   CoprocTimeoutError,
   ProcessError,
 } from './exec/index.js';
+export * as firewall from './firewall/index.js';
+export { BridgeNetfilterError, ConntrackZonesExhaustedError } from './firewall/index.js';
 // `interface` is reserved as a binding name only: `import { interface as iface } from 'tenantnet'`.
 export * as 'interface' from './interface/index.js';
 export { LocalVlansExhaustedError, PlugConflictError } from './interface/index.js';

@@ -12,8 +12,17 @@ export interface ConntrackFilter {
   readonly family: IpFamily;
   /** Only entries of this zone (`-w`). */
   readonly zone?: number;
+  /** Only entries whose original source is this address (`-s`). */
+  readonly src?: string;
   /** Only entries whose original destination is this address (`-d`). */
   readonly dst?: string;
+  /**
+   * Only entries of this layer-4 protocol (`-p`): a name conntrack knows (`tcp`, `udp`, `udplite`,
+   * `icmp`, `icmpv6`, `sctp`, `dccp`, `gre`).
+   */
+  readonly protocol?: string;
+  /** Only entries whose original destination port is this one (`--dport`; needs `protocol`). */
+  readonly dport?: number;
   /** Only entries whose reply comes from this address (`-q`, which covers NATed flows). */
   readonly replySrc?: string;
 }
@@ -58,8 +67,11 @@ export function conntrackArgs(filter: ConntrackFilter): string[] {
   return [
     '-f',
     filter.family === 4 ? 'ipv4' : 'ipv6',
+    ...(filter.src !== undefined ? ['-s', filter.src] : []),
     ...(filter.dst !== undefined ? ['-d', filter.dst] : []),
     ...(filter.replySrc !== undefined ? ['-q', filter.replySrc] : []),
+    ...(filter.protocol !== undefined ? ['-p', filter.protocol] : []),
+    ...(filter.dport !== undefined ? ['--dport', String(filter.dport)] : []),
     ...(filter.zone !== undefined ? ['-w', String(filter.zone)] : []),
   ];
 }

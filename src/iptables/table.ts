@@ -49,6 +49,10 @@ export interface StoredRule {
   readonly tag: string | undefined;
 }
 
+// Canonical texts of rules already read, by (family, mark lead, note, tokens); bounded.
+const CANONICAL = new Map<string, string>();
+const MAX_CANONICAL = 50_000;
+
 interface ChainModel {
   readonly wrapped: boolean;
   readonly rules: StoredRule[];
@@ -180,6 +184,18 @@ export class IptablesTable {
         return target;
       }),
     );
+    if (comment?.startsWith(this.owner.markLead)) {
+      throw new InvalidInputError(
+        `comment: ${JSON.stringify(comment)} starts with "${this.owner.markLead}", the lead of owner marks`,
+        'comment',
+      );
+    }
+    const note = wrapped ? comment : comment ? `${this.owner.mark} ${comment}` : this.owner.mark;
+    // Reading and printing is pure in (family, tokens, note, mark lead): a firewall adds the same
+    // rule to many chains, so the canonical form is kept (only for rules that were accepted).
+    const key = `${this.family}\u0000${this.owner.markLead}\u0000${note ?? ''}\u0000${tokens.join('\u0001')}`;
+    const known = CANONICAL.get(key);
+    if (known !== undefined) return known;
     const parsed = parseRule(tokens, text);
     for (const g of parsed.matches) {
       for (const o of g.options) {
@@ -191,13 +207,6 @@ export class IptablesTable {
         }
       }
     }
-    if (comment?.startsWith(this.owner.markLead)) {
-      throw new InvalidInputError(
-        `comment: ${JSON.stringify(comment)} starts with "${this.owner.markLead}", the lead of owner marks`,
-        'comment',
-      );
-    }
-    const note = wrapped ? comment : comment ? `${this.owner.mark} ${comment}` : this.owner.mark;
     if (note !== undefined) {
       parsed.matches.push({
         name: 'comment',
@@ -205,7 +214,10 @@ export class IptablesTable {
         options: [{ name: '--comment', neg: false, values: [note] }],
       });
     }
-    return printRule(parsed, this.family, text);
+    const printed = printRule(parsed, this.family, text);
+    if (CANONICAL.size >= MAX_CANONICAL) CANONICAL.clear();
+    CANONICAL.set(key, printed);
+    return printed;
   }
 
   /**

@@ -150,6 +150,23 @@ export class Observation {
     );
   }
 
+  /**
+   * One family's `iptables-save` output in a place (every table; outside any apply lock, so it is
+   * what a plan sees, and the manager re-reads under the lock when it applies), or null when the
+   * namespace is missing.
+   */
+  iptables(place: Place, family: IpFamily): Promise<string | null> {
+    const ns = this.resolve(place);
+    return this.once(`iptables:${ns ?? ''}:${family}`, async () => {
+      try {
+        return await this.executors.iptables.save(ns, family);
+      } catch (e) {
+        if (e instanceof NamespaceNotFoundError) return null;
+        throw e;
+      }
+    });
+  }
+
   /** A file's content under the state directory, or null. */
   file(path: string): Promise<string | null> {
     return this.once(`file:${path}`, () => this.executors.files.read(path));

@@ -30,7 +30,10 @@ export class FakeConntrack implements ConntrackExecutor {
     return (
       f.family === filter.family &&
       (filter.zone === undefined || (f.zone ?? 0) === filter.zone) &&
+      (filter.src === undefined || f.src === filter.src) &&
       (filter.dst === undefined || f.dst === filter.dst) &&
+      (filter.protocol === undefined || f.protocol === filter.protocol) &&
+      (filter.dport === undefined || f.dport === filter.dport) &&
       (filter.replySrc === undefined || f.replySrc === filter.replySrc)
     );
   }

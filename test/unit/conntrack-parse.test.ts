@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
-import { deleteConntrackByAddress, listConntrackZone, parseConntrack } from '../../src/iptables/conntrack.js';
+import {
+  conntrackArgs,
+  deleteConntrackByAddress,
+  listConntrackZone,
+  parseConntrack,
+} from '../../src/iptables/conntrack.js';
 
 test('conntrack -L lines parse into protocol, original addresses, ports and zone', () => {
   const text =
@@ -31,4 +36,12 @@ test('bad addresses and zones are refused before anything runs', async () => {
   await assert.rejects(deleteConntrackByAddress('not-an-ip'), InvalidInputError);
   await assert.rejects(deleteConntrackByAddress('10.0.0.1', { zone: 70000 }), InvalidInputError);
   await assert.rejects(listConntrackZone(-1), InvalidInputError);
+});
+
+test('a filter by original source, protocol and destination port becomes -s, -p and --dport', () => {
+  assert.deepEqual(
+    conntrackArgs({ family: 4, zone: 3, src: '10.0.0.1', dst: '10.0.0.2', protocol: 'tcp', dport: 22 }),
+    ['-f', 'ipv4', '-s', '10.0.0.1', '-d', '10.0.0.2', '-p', 'tcp', '--dport', '22', '-w', '3'],
+  );
+  assert.deepEqual(conntrackArgs({ family: 6, src: 'fd00::1' }), ['-f', 'ipv6', '-s', 'fd00::1']);
 });

@@ -349,3 +349,28 @@ test('an edit made while a restore runs is sent by the next apply, not believed 
     assert.match(kernel, /-A tn-p-a -s 10\.0\.0\.1\/32 -j ACCEPT/, `fast path first: ${fastFirst}`);
   }
 });
+
+test('a rule read once is not read again, yet what makes it differ (family, comment, owner mark) still does', () => {
+  const m4 = new IptablesManager({ prefix: 'p', families: [4, 6], tables: ['filter'] });
+  const other = new IptablesManager({ prefix: 'q', shared: 'other', tables: ['filter'] });
+  const f = m4.table('filter', 4);
+  f.addChain('c');
+  const rule = '-p tcp --dport 22 -j ACCEPT';
+  assert.equal(f.ruleText('c', rule), '-p tcp -m tcp --dport 22 -j ACCEPT');
+  assert.equal(f.ruleText('c', rule), '-p tcp -m tcp --dport 22 -j ACCEPT');
+  assert.equal(
+    f.ruleText('c', rule, { comment: 'x' }),
+    '-p tcp -m tcp --dport 22 -m comment --comment x -j ACCEPT',
+  );
+  assert.equal(
+    f.ruleText('INPUT', rule, { wrap: false }),
+    '-p tcp -m tcp --dport 22 -m comment --comment "tenantnet:p" -j ACCEPT',
+  );
+  assert.equal(
+    other.table('filter').ruleText('INPUT', rule, { wrap: false }),
+    '-p tcp -m tcp --dport 22 -m comment --comment "other:q" -j ACCEPT',
+  );
+  assert.equal(f.ruleText('c', '-s 10.0.0.1 -j ACCEPT'), '-s 10.0.0.1/32 -j ACCEPT');
+  assert.throws(() => m4.table('filter', 6).ruleText('INPUT', '-s 10.0.0.1 -j ACCEPT'), InvalidInputError);
+  assert.throws(() => f.ruleText('c', rule, { comment: 'tenantnet:forged' }), InvalidInputError);
+});
