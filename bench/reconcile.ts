@@ -55,7 +55,7 @@ import { benchArgs, median, ms, ratioLine, report, table, timed } from './harnes
 const args = benchArgs({ rounds: 3 });
 const N = args.num('n', 100);
 const SMALL = args.num('small', 10);
-const CHANGES_PER_ROUND = 5;
+const CHANGES_PER_ROUND = 10;
 const PREFIX = `b${randomBytes(2).toString('hex')}`;
 const GROUP = 7001;
 const ADDRS = ['10.0.0.1/24', '10.0.1.1/24'];
@@ -437,10 +437,12 @@ async function main(): Promise<void> {
         // with their ip processes running: the small state is read whole once first).
         await measure(small, range(SMALL), 'present');
         for (let k = 0; k < CHANGES_PER_ROUND; k++) {
-          for (const [w, into] of [
+          const pair = [
             [big, r.changeBig],
             [small, r.changeSmall],
-          ] as const) {
+          ] as const;
+          // Which goes first alternates, so neither always follows the other.
+          for (const [w, into] of k % 2 === 0 ? pair : [...pair].reverse()) {
             const i = (round * CHANGES_PER_ROUND + k) % w.n;
             if (w.extra.has(i)) w.extra.delete(i);
             else w.extra.add(i);
@@ -500,6 +502,7 @@ async function main(): Promise<void> {
       namespacePhaseMs: median(r.destroy.map((d) => d.namespacePhaseMs)),
       vswitchdWaitMs: median(r.destroy.map((d) => d.vswitchdMs)),
       wholeApplyMs: median(r.destroy.map((d) => d.applyMs)),
+      perRound: r.destroy.map((d, i) => ({ ...d, floorDevicesGoneMs: r.floorDestroy[i] })),
     },
     ratios: {
       buildOverFloor: med(r.build, 'ms') / median(r.floor),
