@@ -68,7 +68,7 @@ export const runConntrack: Runner = async (items, ctx) => {
       if (it.step.via !== 'conntrack') return;
       const ns = placeNamespace(ctx.executors, it.step.place);
       try {
-        it.step.filters.forEach((f, i) => conntrackFilter(f, `filters[${i}]`));
+        for (const [i, f] of it.step.filters.entries()) conntrackFilter(f, `filters[${i}]`);
       } catch (e) {
         ctx.fail(it.change, e);
         return;
