@@ -34,9 +34,9 @@ const SMALL = args.num('small', 10);
 const CHANGES_PER_ROUND = 10;
 
 /** ip coprocesses started so far for the world's places (each start is a process spawned). */
-function ipStarts(w: World): number {
+function ipStarts(w: World, namespaces = true): number {
   let n = 0;
-  for (const ns of [null, w.host, ...range(w.n).map(w.ns)])
+  for (const ns of [null, w.host, ...(namespaces ? range(w.n).map(w.ns) : [])])
     for (const f of [4, 6] as const) n += ipBatch(ns, f).generation;
   return n;
 }
@@ -116,14 +116,20 @@ async function destroy(w: World): Promise<{
   applyMs: number;
   vswitchdMs: number;
   namespacePhaseMs: number;
+  changes: number;
+  roundTrips: number;
+  ipProcesses: number;
 }> {
+  const c = countingExecutors(w.x);
+  // The namespaces' own ip processes are let go with them: count the root's and the host's.
+  const spawnedBefore = ipStarts(w, false);
   const t0 = performance.now();
-  const changes = await plan(w, range(w.n), 'absent');
+  const changes = await plan(w, range(w.n), 'absent', c.executors);
   const planMs = performance.now() - t0;
   let namespacesDeletedMs = 0;
   let gone: Promise<number> | null = null;
   const result = assertApplied(
-    await applyChanges(changes, w.x, {
+    await applyChanges(changes, c.executors, {
       // The namespaces are deleted in the last phase of the deletions, before vswitchd is waited for.
       onProgress: (e) => {
         if (e.type === 'phase-done' && e.pass === 'delete' && e.phase === 'namespace') {
@@ -143,6 +149,9 @@ async function destroy(w: World): Promise<{
     applyMs,
     vswitchdMs: result.vswitchdWaitMs,
     namespacePhaseMs: ns,
+    changes: result.changes,
+    roundTrips: roundTrips(c.counts),
+    ipProcesses: ipStarts(w, false) - spawnedBefore,
   };
 }
 
@@ -249,6 +258,9 @@ async function main(): Promise<void> {
       namespacePhaseMs: median(r.destroy.map((d) => d.namespacePhaseMs)),
       vswitchdWaitMs: median(r.destroy.map((d) => d.vswitchdMs)),
       wholeApplyMs: median(r.destroy.map((d) => d.applyMs)),
+      changes: median(r.destroy.map((d) => d.changes)),
+      roundTrips: median(r.destroy.map((d) => d.roundTrips)),
+      ipProcesses: median(r.destroy.map((d) => d.ipProcesses)),
       perRound: r.destroy.map((d, i) => ({ ...d, floorDevicesGoneMs: r.floorDestroy[i] })),
     },
     ratios: {
@@ -283,7 +295,7 @@ async function main(): Promise<void> {
       `apply from nothing by phase: ${Object.entries(figures.build.phasesMs)
         .map(([k, v]) => `${k} ${v.toFixed(1)}`)
         .join(', ')}`,
-      `destroy: plan ${ms(figures.destroy.planMs)}, namespaces deleted at ${ms(figures.destroy.namespacesDeletedMs)} (namespace phase ${ms(figures.destroy.namespacePhaseMs)}), devices gone at ${ms(figures.destroy.devicesGoneMs)} (floor: ${ms(figures.destroy.floorDevicesGoneMs)}); vswitchd closing the ports ${ms(figures.destroy.vswitchdWaitMs)} more; whole apply ${ms(figures.destroy.wholeApplyMs)}`,
+      `destroy: plan ${ms(figures.destroy.planMs)}, namespaces deleted at ${ms(figures.destroy.namespacesDeletedMs)} (namespace phase ${ms(figures.destroy.namespacePhaseMs)}), devices gone at ${ms(figures.destroy.devicesGoneMs)} (floor: ${ms(figures.destroy.floorDevicesGoneMs)}); vswitchd closing the ports ${ms(figures.destroy.vswitchdWaitMs)} more; whole apply ${ms(figures.destroy.wholeApplyMs)}; ${figures.destroy.changes} operations, ${figures.destroy.roundTrips} round trips, ${figures.destroy.ipProcesses} ip processes started`,
       ratioLine('apply from nothing / floor', figures.ratios.buildOverFloor, '<= 1.3x'),
       `re-apply unchanged: ${ms(figures.reapplyWarm.ms)} (target < 150 ms), state-changing commands ${figures.reapplyWarm.stateChangingCommands}`,
       ratioLine(`change one, N=${N} / N=${SMALL}`, figures.ratios.changeOneNOverSmall, '~1x'),
