@@ -50,8 +50,8 @@ export async function reconcileEnv(t: TestContext): Promise<ReconcileEnv> {
     ovs: { owner: `test-${ovs.prefix}`, datapathType: 'netdev' },
   });
   const n = demoNames(
-    `${sb.prefix}-${tag}`,
-    (s) => sb.dev(`${tag}${s}`),
+    `${sb.prefix}-`,
+    (s) => sb.dev(s),
     (s) => ovs.name(s),
   );
   const env: ReconcileEnv = {
