@@ -3,7 +3,8 @@
 // listing of namespaces), so observation cost grows with what is planned, not with the layer count.
 import { type NamespaceState, observeNamespace } from '../ip/observe.js';
 import { type ObservedSet, observeIpsets } from '../iptables/ipset.js';
-import type { NamespaceName } from '../net/types.js';
+import { NamespaceNotFoundError } from '../net/namespace.js';
+import type { IpFamily, NamespaceName } from '../net/types.js';
 import type { OvsObservation, OwnerFilter } from '../ovs/observe.js';
 import type { Executors } from './executors.js';
 import type { Place } from './step.js';
@@ -60,6 +61,23 @@ export class Observation {
     return this.once(`ipset:${ns ?? ''}:${prefix}`, () =>
       observeIpsets(ns, { prefix, executor: this.executors.ipset }),
     );
+  }
+
+  /**
+   * One family's `iptables-save` output in a place (every table; outside any apply lock, so it is
+   * what a plan sees, and the manager re-reads under the lock when it applies), or null when the
+   * namespace is missing.
+   */
+  iptables(place: Place, family: IpFamily): Promise<string | null> {
+    const ns = this.resolve(place);
+    return this.once(`iptables:${ns ?? ''}:${family}`, async () => {
+      try {
+        return await this.executors.iptables.save(ns, family);
+      } catch (e) {
+        if (e instanceof NamespaceNotFoundError) return null;
+        throw e;
+      }
+    });
   }
 
   /** A file's content under the state directory, or null. */
