@@ -14,8 +14,8 @@ export {
   CoprocTimeoutError,
   ProcessError,
 } from './exec/index.js';
-// `interface` is a reserved word: the namespace is `interfaces` (the subpath is `tenantnet/interface`).
-export * as interfaces from './interface/index.js';
+// `interface` is reserved as a binding name only: `import { interface as iface } from 'tenantnet'`.
+export * as 'interface' from './interface/index.js';
 export { LocalVlansExhaustedError, PlugConflictError } from './interface/index.js';
 export * as ip from './ip/index.js';
 export {

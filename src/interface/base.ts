@@ -18,8 +18,9 @@ import type {
   PlugTarget,
 } from './driver.js';
 import { plugRequest, plugTarget } from './layout.js';
-import { mtuPieces, type Piece, type PiecesPlan, planPieces, unplugPieces } from './pieces.js';
+import { type Piece, type PiecesPlan, planPieces } from './pieces.js';
 import type { StepList } from './steps.js';
+import { mtuPieces, unplugPieces } from './unplug.js';
 
 /** A plan together with what it creates (for a roll-back) and the pieces it was made from. */
 export interface DetailedPlan {

@@ -202,6 +202,7 @@ export class OvsInterfaceDriver extends PieceDriver {
                 op: 'bridge.ensure',
                 name: this.bridge,
                 options: { datapathType: 'auto', failMode: 'standalone' },
+                observed: null,
               },
             ],
           },

@@ -24,6 +24,13 @@ export interface IpExecutor {
   release?(namespace: NamespaceName): Promise<void>;
   /** The names of the namespaces that exist (`ls /run/netns`), sorted. Optional. */
   listNamespaces?(): Promise<NamespaceName[]>;
+  /**
+   * Starts afresh in a namespace (null: the root one): the real executor ends its coprocesses there,
+   * so the next op starts a new `ip`. iproute2 keeps a cache of device names to indexes for the life
+   * of a batch process (filled by dumps and lookups): a device deleted and made again behind its back
+   * keeps its old index there, and ops naming it fail with "No such device". Optional.
+   */
+  restart?(namespace: NamespaceName | null): Promise<void>;
 }
 
 /**
@@ -151,6 +158,9 @@ export const batchExecutor: IpExecutor = {
     return out;
   },
   release(namespace) {
+    return closeIpBatches(namespace);
+  },
+  restart(namespace) {
     return closeIpBatches(namespace);
   },
 };

@@ -22,6 +22,7 @@ export {
   kernelIptablesExecutor,
 } from './executor.js';
 export {
+  canonicalMembers,
   IpsetManager,
   type IpsetManagerOptions,
   MAX_SET_NAME,
@@ -36,6 +37,7 @@ export {
   type KernelIpsetOptions,
   kernelIpsetExecutor,
 } from './ipset-executor.js';
+export { type MembersMethod, type MembersPlan, membersPlan } from './ipset-plan.js';
 export { DEFAULT_LOCK_DIR, LockTimeoutError, type Release } from './lock.js';
 export {
   type ApplyOptions,

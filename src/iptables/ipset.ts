@@ -7,6 +7,7 @@ import { type IpFamily, ipFamily } from '../net/types.js';
 import { canonicalCidr } from './addresses.js';
 import { IpsetError } from './errors.js';
 import { type IpsetExecutor, kernelIpsetExecutor } from './ipset-executor.js';
+import { membersPlan } from './ipset-plan.js';
 
 /** The kernel's limit on a set name. */
 export const MAX_SET_NAME = 31;
@@ -154,7 +155,8 @@ export class IpsetManager {
   readonly namespace: string | null;
   /** Set name prefix. */
   readonly prefix: string;
-  private readonly threshold: number;
+  /** Changes (adds plus removals) above this go through a temporary set and a swap. */
+  readonly threshold: number;
   private readonly executor: IpsetExecutor;
   private readonly known = new Map<string, Set<string>>();
   private readonly idOfName = new Map<string, string>();
@@ -212,55 +214,77 @@ export class IpsetManager {
     const name = this.setName(id, family);
     const want = canonicalMembers(members, family);
     const have = await this.current(name);
-    const fam = family === 4 ? 'inet' : 'inet6';
-    if (have === null) {
-      const sent = [
-        `create ${name} hash:net family ${fam} -exist`,
-        ...want.map((m) => `add ${name} ${m} -exist`),
-      ];
-      await this.restore(name, sent);
-      this.known.set(name, new Set(want));
-      return {
-        added: want,
-        removed: [],
-        method: 'create',
-        sent: `${sent.join('\n')}\n`,
-        operations: sent.length,
-      };
-    }
-    const wantSet = new Set(want);
-    const added = want.filter((m) => !have.has(m));
-    const removed = [...have].filter((m) => !wantSet.has(m));
-    let lines: string[] = [];
-    let method: MembersChange['method'] = 'none';
-    if (added.length + removed.length === 0) {
-      // nothing to do
-    } else if (added.length + removed.length <= this.threshold) {
-      method = 'incremental';
-      lines = [
-        ...removed.map((m) => `del ${name} ${m} -exist`),
-        ...added.map((m) => `add ${name} ${m} -exist`),
-      ];
-    } else {
-      method = 'swap';
-      const tmp = `${name}${SWAP_SUFFIX}`;
-      lines = [
-        `create ${tmp} hash:net family ${fam} -exist`,
-        `flush ${tmp}`,
-        ...want.map((m) => `add ${tmp} ${m} -exist`),
-        `swap ${tmp} ${name}`,
-        `destroy ${tmp}`,
-      ];
-    }
-    if (lines.length > 0) await this.restore(name, lines);
-    this.known.set(name, wantSet);
+    const plan = membersPlan(name, family, want, have, this.threshold, SWAP_SUFFIX);
+    if (plan.lines.length > 0) await this.restore([name], plan.lines);
+    this.known.set(name, new Set(want));
     return {
-      added,
-      removed,
-      method,
-      sent: lines.length > 0 ? `${lines.join('\n')}\n` : '',
-      operations: lines.length,
+      added: plan.added,
+      removed: plan.removed,
+      method: plan.method,
+      sent: plan.lines.length > 0 ? `${plan.lines.join('\n')}\n` : '',
+      operations: plan.lines.length,
     };
+  }
+
+  /**
+   * Brings several sets to their members in ONE `ipset restore` (what the reconcile engine sends per
+   * manager and phase): each set as {@link setMembers} would change it, and sets whose `members` is
+   * null destroyed (`destroy NAME`, when it exists). Sets not yet known are read with one
+   * `ipset save` of the namespace. A set whose members already match sends nothing; all matching
+   * sends no restore at all.
+   *
+   * Equivalent to: `ipset restore` of every set's `create`/`add`/`del`/`swap`/`destroy` lines.
+   *
+   * @returns the state-changing lines sent, per set (in the order given) and in all
+   * @throws {InvalidInputError} on a bad id or member (before anything runs)
+   * @throws {IpsetError} when ipset refuses a line (lines before it stay applied: the sets touched are
+   *   read again by the next call); a set in use by a rule cannot be destroyed
+   */
+  async applySets(
+    sets: readonly {
+      readonly id: string;
+      readonly family: IpFamily;
+      readonly members: readonly string[] | null;
+    }[],
+  ): Promise<{ readonly operations: number; readonly perSet: readonly number[]; readonly sent: string }> {
+    const wanted = sets.map((s) => ({
+      name: this.setName(s.id, s.family),
+      family: ipFamily(s.family),
+      members: s.members === null ? null : canonicalMembers(s.members, s.family),
+    }));
+    if (wanted.some((w) => !this.known.has(w.name))) {
+      const seen = parseIpsetSave((await this.executor.save(this.namespace)) ?? '', (n) =>
+        wanted.some((w) => w.name === n),
+      );
+      for (const w of wanted) {
+        if (this.known.has(w.name)) continue;
+        const s = seen.get(w.name);
+        if (s) this.known.set(w.name, new Set(s.members));
+      }
+    }
+    const lines: string[] = [];
+    const perSet: number[] = [];
+    for (const w of wanted) {
+      const have = this.known.get(w.name) ?? null;
+      const mine =
+        w.members === null
+          ? have === null
+            ? []
+            : [`destroy ${w.name}`]
+          : membersPlan(w.name, w.family, w.members, have, this.threshold, SWAP_SUFFIX).lines;
+      lines.push(...mine);
+      perSet.push(mine.length);
+    }
+    if (lines.length > 0)
+      await this.restore(
+        wanted.map((w) => w.name),
+        lines,
+      );
+    for (const w of wanted) {
+      if (w.members === null) this.known.delete(w.name);
+      else this.known.set(w.name, new Set(w.members));
+    }
+    return { operations: lines.length, perSet, sent: lines.length > 0 ? `${lines.join('\n')}\n` : '' };
   }
 
   /**
@@ -310,14 +334,17 @@ export class IpsetManager {
     return members;
   }
 
-  // One `ipset restore` for set `name`. ipset restore is not atomic (lines before a failing one stay
-  // applied), so on failure the cached members are dropped and the next call reads the kernel.
-  private async restore(name: string, lines: readonly string[]): Promise<void> {
+  // One `ipset restore` for the sets `names`. ipset restore is not atomic (lines before a failing one
+  // stay applied), so on failure the cached members of those sets are dropped and the next call reads
+  // the kernel.
+  private async restore(names: readonly string[], lines: readonly string[]): Promise<void> {
     try {
       await this.executor.restore(this.namespace, `${lines.join('\n')}\n`);
     } catch (e) {
-      this.known.delete(name);
-      if (e instanceof IpsetError && e.set === '') throw new IpsetError(name, e.message, e.lineNumber);
+      for (const n of names) this.known.delete(n);
+      if (e instanceof IpsetError && e.set === '' && names.length === 1) {
+        throw new IpsetError(names[0]!, e.message, e.lineNumber);
+      }
       throw e;
     }
   }

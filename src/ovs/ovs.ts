@@ -4,6 +4,7 @@ import { InvalidInputError } from '../errors.js';
 import { addBridgeOps, type DatapathType, deleteBridgeOps } from './bridge-ops.js';
 import { ovsdbIdentifier, ovsName } from './names.js';
 import { type OvsObservation, type OwnerFilter, observeOps } from './observe.js';
+import { OvsdbTimedOutError, OvsdbVswitchdTimeoutError } from './ovsdb/errors.js';
 import {
   byName,
   type Condition,
@@ -22,6 +23,7 @@ import {
   setItems,
   Uuid,
 } from './ovsdb/values.js';
+import { curCfgWait, nextCfgOps } from './ovsdb/vswitchd.js';
 import { ownerValue } from './ownership.js';
 import { stringMap } from './text.js';
 import { type VswitchdWait, vswitchdWaitPolicy, vswitchdWork, waitTimeoutMs } from './vswitchd-wait.js';
@@ -106,6 +108,45 @@ export class Ovs {
         ? false
         : waitTimeoutMs(this.wait, vswitchdWork(tx.ops) + (opts.work ?? 0));
     return this.transport.transact(tx, { waitForVswitchd: waitMs });
+  }
+
+  /**
+   * Commits a transaction now and hands back the vswitchd wait to run later: the same `next_cfg`
+   * handshake as {@link commit}, split in two, so a caller can go on with work that does not need
+   * vswitchd (the reconcile engine deletes namespaces while vswitchd closes the deleted ports'
+   * devices). The wait scales with the ports as in {@link commit}; it does nothing when this `Ovs`
+   * does not wait, or the transaction changes nothing.
+   *
+   * @returns the operations' results, and the wait (throws {@link OvsdbVswitchdTimeoutError} when it runs out)
+   * @throws as {@link commit}, for the commit itself
+   */
+  async commitDeferred(
+    tx: Transaction,
+    opts: Pick<CommitOptions, 'work'> = {},
+  ): Promise<{ results: OperationResult[]; wait: () => Promise<void> }> {
+    if (this.wait === false || tx.readOnly) {
+      return { results: await this.transport.transact(tx), wait: async () => {} };
+    }
+    const ms = waitTimeoutMs(this.wait, vswitchdWork(tx.ops) + (opts.work ?? 0));
+    const results = await this.transport.transact([...tx.ops, ...nextCfgOps()]);
+    const cfg = results[results.length - 1]?.rows?.[0]?.next_cfg;
+    const transport = this.transport as OvsdbTransport & {
+      waitForCurCfg?: (c: number, t: number) => Promise<void>;
+    };
+    const wait = async () => {
+      if (typeof cfg !== 'number') return;
+      try {
+        // The real client gives the request as long as the wait; a fake takes the wait op itself.
+        if (transport.waitForCurCfg) await transport.waitForCurCfg(cfg, ms);
+        else await transport.transact([curCfgWait(cfg, ms)]);
+      } catch (e) {
+        if (e instanceof OvsdbTimedOutError && !(e instanceof OvsdbVswitchdTimeoutError)) {
+          throw new OvsdbVswitchdTimeoutError(cfg, ms);
+        }
+        throw e;
+      }
+    };
+    return { results: results.slice(0, tx.ops.length), wait };
   }
 
   /**

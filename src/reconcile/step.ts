@@ -52,8 +52,9 @@ export interface OvsStep {
 
 /**
  * Bring an iptables manager to its model: the engine calls `manager.apply()` once per manager per
- * phase (it re-reads and diffs, so a race between plan and apply stays safe). `planned` is what the
- * plan saw (operations per family, and the restore text for `plan --commands`).
+ * phase (it re-reads and diffs, so a race between plan and apply stays safe), or `teardown()` when
+ * the manager's chains and rules are to go. `planned` is what the plan saw (operations per family,
+ * and the restore text for `plan --commands`).
  */
 export interface IptablesStep {
   readonly via: 'iptables';
@@ -61,9 +62,14 @@ export interface IptablesStep {
   readonly place: Place;
   readonly manager: IptablesManager;
   readonly planned: { readonly operations: number; readonly text: Partial<Record<IpFamily, string>> };
+  /** Remove everything of this manager (and shared chains nobody uses) instead of applying its model. */
+  readonly teardown?: boolean;
 }
 
-/** Make ipsets hold exactly these members (`null` members: destroy the set). */
+/**
+ * Make ipsets hold exactly these members (`null` members: destroy the set). The engine sends every
+ * set of one manager and phase in one `ipset restore` (`IpsetManager.applySets`).
+ */
 export interface IpsetStep {
   readonly via: 'ipset';
   readonly phase: Phase;
@@ -73,6 +79,8 @@ export interface IpsetStep {
     readonly id: string;
     readonly family: IpFamily;
     readonly members: readonly string[] | null;
+    /** The members the planner saw (null: no such set); what `plan --commands` prints from. */
+    readonly observed?: readonly string[] | null;
   }[];
 }
 

@@ -1,7 +1,13 @@
 // tenantnet/testing: stateful fakes of every executor seam (knftables' Fake) and a private Open
 // vSwitch, for unit and integration tests of code built on tenantnet (tenantnet's own tests use them too).
 export { FakeConntrack, type FakeFlow } from './conntrack.js';
-// export * from './executors.js'; // fakeExecutors(): the Executors bundle on these fakes (arrives with the engine)
+export {
+  type FakeExecutors,
+  type FakeExecutorsOptions,
+  fakeExecutors,
+  RecordingOfctl,
+} from './executors.js';
+export { type FakeFile, FakeFiles } from './files.js';
 export { FakeIpKernel, FakeNamespace } from './ip.js';
 export type { FakeAddress, FakeLink, FakeNeighbour, FakeRoute, FakeRule } from './ip-state.js';
 export { FakeIpset, type FakeSet } from './ipset.js';

@@ -2,32 +2,40 @@
 // OVS's namespace, or a sandbox namespace), requests named after the sandbox, traffic probes.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { run } from '../../src/exec/run.js';
-import { processRunner } from '../../src/exec/runner.js';
+import { applyOrThrow } from '../../src/interface/apply.js';
 import type { PlugNetwork, PlugRequest, PlugStyle } from '../../src/interface/driver.js';
-import { batchExecutor, closeIpBatches } from '../../src/ip/executor.js';
-import { netnsPrefix } from '../../src/net/naming.js';
+import { closeIpBatches, type IpExecutor } from '../../src/ip/executor.js';
+import type { IpOp } from '../../src/ip/ops.js';
 import { type Owner, resourceId } from '../../src/net/ownership.js';
 import { deviceName, mac, mtu, namespaceName } from '../../src/net/types.js';
-import type { Ovs } from '../../src/ovs/ovs.js';
 import type { Executors } from '../../src/reconcile/executors.js';
+import { type RealExecutors, realExecutors } from '../../src/reconcile/real-executors.js';
 import type { Change } from '../../src/reconcile/step.js';
 import type { Sandbox } from '../helpers/sandbox.js';
-import { applyForTest } from '../unit/interface-apply.js';
 
-/** Real executors whose host is `hostNs` (never the root namespace) and whose switch is `sw`. */
-export function executorsOn(hostNs: string, sw: Ovs | null): Executors {
-  return {
-    ip: batchExecutor,
-    ovs: async () => sw,
-    processes: processRunner,
-    host: { namespace: namespaceName(hostNs), netnsPrefix: netnsPrefix(''), stateDir: '/nonexistent' },
-  } as unknown as Executors;
+const stateDir = mkdtempSync(join(tmpdir(), 'tn-iface-'));
+process.once('exit', () => rmSync(stateDir, { recursive: true, force: true }));
+
+/**
+ * Real executors whose host is `hostNs` (never the root namespace), with Open vSwitch at `socket`
+ * (null: none) and a state directory of this test process (its own apply lock). Close them after.
+ */
+export function executorsOn(hostNs: string, socket: string | null): RealExecutors {
+  return realExecutors({
+    hostNamespace: hostNs,
+    ovsdbSocket: socket ?? join(stateDir, 'no-ovs.sock'),
+    stateDir,
+    ovs: { datapathType: 'netdev' },
+  });
 }
 
-/** Applies changes through the executors; resolves with the operations sent. */
+/** Applies changes with the engine; resolves with the operations sent. */
 export function apply(x: Executors, changes: readonly Change[]): Promise<number> {
-  return applyForTest({ executors: x }, changes);
+  return applyOrThrow(changes, x);
 }
 
 /** A network of the sandbox's topology. */
@@ -119,4 +127,37 @@ export async function namespaces(sb: Sandbox, ...names: string[]): Promise<strin
     out.push(ns);
   }
   return out;
+}
+
+/**
+ * Executors like `x`, except that namespace `victim` is deleted (`ip netns del`) just before the
+ * first ip batch that moves a device into it or makes a veth end in it: a namespace that vanishes
+ * half way through a plug.
+ */
+export function vanishing(x: Executors, victim: string): Executors {
+  const touches = (ops: readonly IpOp[]) =>
+    ops.some(
+      (o) =>
+        (o.op === 'link.set' && o.set.namespace === victim) ||
+        (o.op === 'veth.add' && o.peerNamespace === victim),
+    );
+  let done = false;
+  const before = async (ops: readonly IpOp[]) => {
+    if (done || !touches(ops)) return;
+    done = true;
+    await closeIpBatches(namespaceName(victim));
+    await run(['ip', 'netns', 'del', victim]);
+  };
+  const ip: IpExecutor = {
+    ...x.ip,
+    apply: async (ns, ops) => {
+      await before(ops);
+      return x.ip.apply(ns, ops);
+    },
+    settle: async (ns, ops) => {
+      await before(ops);
+      return x.ip.settle(ns, ops);
+    },
+  };
+  return { ...x, ip };
 }

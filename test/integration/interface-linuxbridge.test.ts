@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
+import fc from 'fast-check';
+import { TenantnetError } from '../../src/errors.js';
 import type { PlugRequest } from '../../src/interface/driver.js';
 import { linkMark, networkBridge } from '../../src/interface/layout.js';
 import { LinuxBridgeInterfaceDriver } from '../../src/interface/linuxbridge.js';
 import { closeIpBatches } from '../../src/ip/executor.js';
+import { NamespaceNotFoundError } from '../../src/net/namespace.js';
 import { mtu } from '../../src/net/types.js';
 import type { Executors } from '../../src/reconcile/executors.js';
 import { Observation } from '../../src/reconcile/observation.js';
 import type { Change } from '../../src/reconcile/step.js';
+import { hostileString, hostSnapshot, snapshotDiff } from '../helpers/host-snapshot.js';
 import { rootOnly } from '../helpers/root.js';
 import { type Sandbox, sandbox } from '../helpers/sandbox.js';
 import {
@@ -21,6 +25,7 @@ import {
   namespaces,
   network,
   request,
+  vanishing,
 } from './interface-helpers.js';
 
 const driver = new LinuxBridgeInterfaceDriver();
@@ -48,7 +53,9 @@ async function unplugAll(x: Executors, reqs: readonly PlugRequest[]): Promise<vo
 /** A simulated host namespace and two namespaces to plug into. */
 async function host(sb: Sandbox): Promise<[Executors, string, string, string]> {
   const [h, a, b] = (await namespaces(sb, 'host', 'a', 'b')) as [string, string, string];
-  return [executorsOn(h, null), h, a, b];
+  const x = executorsOn(h, null);
+  sb.defer(() => x.close());
+  return [x, h, a, b];
 }
 
 async function json(sb: Sandbox, ns: string, dev: string): Promise<Record<string, unknown>> {
@@ -120,5 +127,47 @@ describe('Linux bridge interface driver on a real kernel (simulated host namespa
     assert.equal(await ifindex(h, brq), bridgeIndex, 'the bridge was left alone');
     assert.equal((await json(sb, h, `tap${pa.port.id}`)).master, brq);
     assert.deepEqual(await planAll(x, pa), []);
+  });
+
+  test('a plug whose namespace vanishes half way fails, and the bridge and veth it made are removed', async (t) => {
+    const sb = sandbox(t);
+    const [x, h, a] = await host(sb);
+    const req = request(sb, 'pa', network(sb, 'n1'), a, 'eth0');
+    await assert.rejects(driver.plug(req, { executors: vanishing(x, a) }), NamespaceNotFoundError);
+    assert.deepEqual(await links(h), []);
+  });
+
+  test('hostile strings at every plug field are refused (typed errors); nothing is left and the host is unchanged', async (t) => {
+    const sb = sandbox(t);
+    const [x, h, a] = await host(sb);
+    const base = request(sb, 'pa', network(sb, 'n1'), a, 'eth0');
+    const before = await hostSnapshot();
+    const fields: ((v: string) => unknown)[] = [
+      (v) => ({ ...base, device: v }),
+      (v) => ({ ...base, namespace: v }),
+      (v) => ({ ...base, style: v }),
+      (v) => ({ ...base, port: { ...base.port, id: v } }),
+      (v) => ({ ...base, port: { ...base.port, mac: v } }),
+      (v) => ({ ...base, port: { ...base.port, owner: { ...base.port.owner, name: v } } }),
+      (v) => ({ ...base, network: { ...base.network, id: v } }),
+      (v) => ({ ...base, network: { ...base.network, owner: { ...base.network.owner, topology: v } } }),
+    ];
+    await fc.assert(
+      fc.asyncProperty(hostileString(), fc.constantFrom(...fields), async (value, make) => {
+        try {
+          await driver.plug(make(value) as PlugRequest, { executors: x });
+        } catch (e) {
+          // Refused (InvalidInputError), or valid text naming nothing there (a namespace): typed.
+          return e instanceof TenantnetError;
+        }
+        // A hostile string can be a valid value too: then the plug happened and is undone.
+        await unplugAll(x, [make(value) as PlugRequest]);
+        return true;
+      }),
+      { numRuns: 100 },
+    );
+    assert.deepEqual(await links(h), []);
+    assert.deepEqual(await links(a), []);
+    assert.deepEqual(snapshotDiff(before, await hostSnapshot()), []);
   });
 });

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { PlugRequest } from '../../src/interface/driver.js';
+import { observeIntegrationBridge } from '../../src/interface/observe.js';
 import { OvsInterfaceDriver } from '../../src/interface/ovs.js';
 import { closeIpBatches } from '../../src/ip/executor.js';
+import { NamespaceNotFoundError } from '../../src/net/namespace.js';
 import { mtu } from '../../src/net/types.js';
 import { OvsBridge } from '../../src/ovs/bridge.js';
 import { BridgeNotFoundError } from '../../src/ovs/errors.js';
-import type { Executors } from '../../src/reconcile/executors.js';
 import { Observation } from '../../src/reconcile/observation.js';
+import type { RealExecutors } from '../../src/reconcile/real-executors.js';
 import { usePrivateOvs } from '../helpers/ovs-sandbox.js';
 import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
@@ -22,11 +24,12 @@ import {
   namespaces,
   network,
   request,
+  vanishing,
 } from './interface-helpers.js';
 
 const priv = usePrivateOvs({ datapathType: 'netdev' });
 let driver: OvsInterfaceDriver;
-let x: Executors;
+let x: RealExecutors;
 
 async function plug(req: PlugRequest): Promise<number> {
   const obs = new Observation(x);
@@ -55,12 +58,13 @@ describe('OVS interface driver on a real kernel and a private OVS (netdev)', roo
     driver = new OvsInterfaceDriver({ integrationBridge: name });
     await new OvsBridge(priv.sw, name).create({ datapathType: 'netdev', failMode: 'standalone' });
     // The host of these tests is vswitchd's own namespace: internal ports appear there.
-    x = executorsOn(priv.ovs.netns, priv.sw);
+    x = executorsOn(priv.ovs.netns, priv.ovs.socketPath);
   });
 
   after(async () => {
     if (rootOnly.skip) return;
     await priv.sw.deleteBridge(priv.ovs.name('int'));
+    await x.close();
     await closeIpBatches();
   });
 
@@ -161,6 +165,32 @@ describe('OVS interface driver on a real kernel and a private OVS (netdev)', roo
     assert.equal(await offload(priv.ovs.netns, driver.layout(pa).hostLinks[2]!), true, 'hybrid: qvb');
     assert.deepEqual(await replan(pa), []);
     assert.deepEqual(await replan(pb), []);
+  });
+
+  test('a plug whose namespace vanishes half way fails, and the OVS port it made (with its device) is removed', async (t) => {
+    const sb = sandbox(t);
+    const [a] = (await namespaces(sb, 'a')) as [string];
+    const req = request(sb, 'p', network(sb, 'n1'), a, priv.ovs.name('dv'));
+    await assert.rejects(driver.plug(req, { executors: vanishing(x, a) }), NamespaceNotFoundError);
+    assert.deepEqual(await ports(), []);
+    assert.ok(!(await links(priv.ovs.netns)).includes(req.device));
+  });
+
+  test('planIntegrationBridge makes a missing bridge (datapath detected, fail mode standalone) through the engine', async () => {
+    const name = priv.ovs.name('new');
+    const other = new OvsInterfaceDriver({ integrationBridge: name });
+    const resource = { topology: 'test', kind: 'host', name: 'integration-bridge' } as never;
+    try {
+      const obs = new Observation(x);
+      await apply(x, other.planIntegrationBridge(await observeIntegrationBridge(obs, name), resource));
+      const [row] = await priv.ovs.list('Bridge', name);
+      assert.equal(row!.fail_mode, 'standalone');
+      assert.equal(row!.datapath_type, 'netdev');
+      const again = await observeIntegrationBridge(new Observation(x), name);
+      assert.deepEqual(other.planIntegrationBridge(again, resource), []);
+    } finally {
+      await priv.sw.deleteBridge(name);
+    }
   });
 
   test('a missing integration bridge is BridgeNotFoundError and nothing is made', async (t) => {

@@ -1,20 +1,16 @@
-// Test scaffolding for the interface drivers' unit tests: a fake host (FakeIpKernel + FakeOvsdb behind
-// an Ovs), a pretend ovs-vswitchd that makes and removes internal ports' devices, and requests.
+// Test scaffolding for the interface drivers' unit tests: a fake host (the engine's fake executors, whose
+// pretend ovs-vswitchd makes and removes internal ports' devices), applied by the engine; requests.
 
+import { applyOrThrow } from '../../src/interface/apply.js';
 import type { PlugNetwork, PlugRequest } from '../../src/interface/driver.js';
-import type { IpExecutor } from '../../src/ip/executor.js';
-import { netnsPrefix } from '../../src/net/naming.js';
 import type { Owner } from '../../src/net/ownership.js';
-import { ownerMark, resourceId } from '../../src/net/ownership.js';
-import { deviceName, type Mtu, mac, mtu, type NamespaceName, namespaceName } from '../../src/net/types.js';
+import { resourceId } from '../../src/net/ownership.js';
+import { deviceName, mac, mtu, type NamespaceName, namespaceName } from '../../src/net/types.js';
 import { OvsBridge } from '../../src/ovs/bridge.js';
-import { Ovs } from '../../src/ovs/ovs.js';
 import type { Executors } from '../../src/reconcile/executors.js';
 import { Observation } from '../../src/reconcile/observation.js';
 import type { Change } from '../../src/reconcile/step.js';
-import { FakeIpKernel } from '../fakes/ip.js';
-import { FakeOvsdb } from '../fakes/ovsdb.js';
-import { applyForTest, fakeVswitchd } from './interface-apply.js';
+import { fakeExecutors } from '../fakes/executors.js';
 
 /** A network of topology `t1`. */
 export function network(name: string, m = 1500): PlugNetwork {
@@ -41,23 +37,21 @@ export function request(
   };
 }
 
-/** A fake host: kernel, switch, executors (host namespace `host`), and a way to apply changes. */
+/** A fake host: the engine's fake executors with host namespace `host`, applied by the engine. */
 export class FakeHost {
-  readonly kernel = new FakeIpKernel();
-  readonly ovsdb = new FakeOvsdb();
-  readonly sw = new Ovs(this.ovsdb, { owner: 'tenantnet', datapathType: 'netdev' });
+  readonly fakes = fakeExecutors({ hostNamespace: 'host' });
+  readonly kernel = this.fakes.kernel;
+  readonly ovsdb = this.fakes.ovsdb;
+  readonly sw = this.fakes.ovs!;
   readonly hostNs = namespaceName('host');
-  readonly commands: { place: string; argv: readonly string[] }[] = [];
-  readonly executors: Executors;
+  readonly executors: Executors = this.fakes.executors;
 
-  constructor() {
-    this.kernel.addNamespace('host');
-    const ip: IpExecutor = this.kernel;
-    this.executors = {
-      ip,
-      ovs: async () => this.sw,
-      host: { namespace: this.hostNs, netnsPrefix: netnsPrefix(''), stateDir: '/nonexistent' },
-    } as unknown as Executors;
+  /** Commands run through the process table (sysctl, ethtool), with where. */
+  get commands(): { place: string; argv: readonly string[] }[] {
+    return this.fakes.processes.ran.map((r) => ({
+      place: r.options.namespace === this.hostNs ? 'host' : String(r.options.namespace ?? 'root'),
+      argv: r.argv,
+    }));
   }
 
   /** Makes a namespace (as the caller of a plug does). */
@@ -76,12 +70,9 @@ export class FakeHost {
     return new Observation(this.executors);
   }
 
-  /** Applies changes; resolves with the state-changing operations sent. */
+  /** Applies changes with the engine; resolves with the state-changing operations sent. */
   apply(changes: readonly Change[]): Promise<number> {
-    return applyForTest(
-      { executors: this.executors, afterOvs: () => fakeVswitchd(this), commands: this.commands },
-      changes,
-    );
+    return applyOrThrow(changes, this.executors);
   }
 
   /** Every port row on the switch, name -> tag (a number, or [] when untagged). */
@@ -90,15 +81,8 @@ export class FakeHost {
     return Object.fromEntries(this.ovsdb.rows('Port').map((r) => [r.name, one(r.tag)]));
   }
 
-  /** The link of a namespace (null: the root), or undefined. */
+  /** The link of a namespace, or undefined. */
   link(ns: string, name: string) {
     return this.kernel.ns(ns)?.link(name);
   }
-
-  /** Owner mark of a request's port. */
-  static mark(req: PlugRequest): string {
-    return ownerMark(req.port.owner);
-  }
 }
-
-export type { Mtu };

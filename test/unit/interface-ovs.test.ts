@@ -311,7 +311,12 @@ describe('OVS interface driver (fakes)', () => {
         via: 'ovs',
         phase: 'bridge',
         ops: [
-          { op: 'bridge.ensure', name: 'br-int', options: { datapathType: 'auto', failMode: 'standalone' } },
+          {
+            op: 'bridge.ensure',
+            name: 'br-int',
+            options: { datapathType: 'auto', failMode: 'standalone' },
+            observed: null,
+          },
         ],
       },
     ]);
