@@ -113,10 +113,14 @@ export function renderChanges(
   }
   const summary: string[] = [];
   const done = new Set<number>();
-  for (const i of plan.order) {
+  // Deletions first, as they run; then the rest in dependency order.
+  const order = [...plan.order].sort(
+    (a, b) => Number(changes[b]!.action === 'delete') - Number(changes[a]!.action === 'delete'),
+  );
+  for (const i of order) {
     if (done.has(i)) continue;
     const key = refKey(changes[i]!.resource);
-    for (const j of plan.order) {
+    for (const j of order) {
       if (done.has(j) || refKey(changes[j]!.resource) !== key) continue;
       done.add(j);
       const n = perChange[j]!;

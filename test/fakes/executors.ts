@@ -68,6 +68,11 @@ export interface FakeExecutors {
   readonly ofctl: RecordingOfctl;
   readonly processes: FakeProcessRunner;
   readonly files: FakeFiles;
+  /**
+   * Does what ovs-vswitchd does to internal ports' devices after rows were changed behind the
+   * library's back (`ovsdb.deleteRow`): devices appear for new rows, go with deleted ones.
+   */
+  vswitchd(): void;
 }
 
 let sharedStateDir: string | null = null;
@@ -102,9 +107,10 @@ export function fakeExecutors(opts: FakeExecutorsOptions = {}): FakeExecutors {
   const ofctl = new RecordingOfctl();
   const processes = new FakeProcessRunner(opts.onRun);
   const files = new FakeFiles();
+  const vswitchd = internalPortDevices(ovsdb, kernel, host);
   const ovs = opts.withoutOvs
     ? null
-    : new Ovs(withInternalPorts(ovsdb, kernel, host), { datapathType: 'netdev', ...opts.ovs });
+    : new Ovs(afterEach(ovsdb, vswitchd), { datapathType: 'netdev', ...opts.ovs });
   const executors: Executors = {
     ip: kernel,
     iptables,
@@ -120,16 +126,15 @@ export function fakeExecutors(opts: FakeExecutorsOptions = {}): FakeExecutors {
       stateDir: opts.stateDir ?? defaultStateDir(),
     },
   };
-  return { executors, kernel, iptables, ipset, conntrack, ovsdb, ovs, ofctl, processes, files };
+  return { executors, kernel, iptables, ipset, conntrack, ovsdb, ovs, ofctl, processes, files, vswitchd };
 }
 
 /**
- * The fake OVSDB as a transport whose every transaction is followed by what ovs-vswitchd does to
- * devices: an internal Interface row without a device gets one in the host namespace; a device of
- * an internal port whose row is gone disappears.
+ * What ovs-vswitchd does to devices: an internal Interface row without a device gets one in the
+ * host namespace; a device of an internal port whose row is gone disappears (wherever it was moved).
  */
-function withInternalPorts(db: FakeOvsdb, kernel: FakeIpKernel, host: NamespaceName | null): OvsdbTransport {
-  const sync = () => {
+function internalPortDevices(db: FakeOvsdb, kernel: FakeIpKernel, host: NamespaceName | null): () => void {
+  return () => {
     const internal = new Set(
       db
         .rows('Interface')
@@ -152,12 +157,16 @@ function withInternalPorts(db: FakeOvsdb, kernel: FakeIpKernel, host: NamespaceN
       }
     }
   };
+}
+
+// The fake OVSDB as a transport whose every transaction is followed by `then`.
+function afterEach(db: FakeOvsdb, then: () => void): OvsdbTransport {
   return {
     async transact(ops, o) {
       try {
         return await db.transact(ops, o);
       } finally {
-        sync();
+        then();
       }
     },
     monitor: (requests, handler) => db.monitor(requests, handler),
