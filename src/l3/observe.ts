@@ -71,7 +71,7 @@ export async function observeRouter(
   const [state, sysctls, iptables, host, bridge, plugs, networks] = await Promise.all([
     obs.namespace(ns),
     obs.sysctls(ns, ROUTER_SYSCTL_KEYS),
-    obs.iptables(ns, 4),
+    obs.iptablesSave(ns, 4),
     obs.namespace('host'),
     driver instanceof OvsInterfaceDriver ? observeIntegrationBridge(obs, driver.bridge) : null,
     Promise.all(

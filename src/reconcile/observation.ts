@@ -117,36 +117,16 @@ export class Observation {
   }
 
   /**
-   * One family's `iptables-save` output in a place (every table; outside any apply lock, so it is
-   * what a plan sees, and the manager re-reads under the lock when it applies), or null when the
-   * namespace is missing.
-   */
-  iptables(place: Place, family: IpFamily): Promise<string | null> {
-    const ns = this.resolve(place);
-    return this.once(`iptables:${ns ?? ''}:${family}`, async () => {
-      try {
-        return await this.executors.iptables.save(ns, family);
-      } catch (e) {
-        if (e instanceof NamespaceNotFoundError) return null;
-        throw e;
-      }
-    });
-  }
-
-  /**
    * sysctl keys inside a namespace (one `netns exec NS sysctl -e …` line on its ip batch), as a
    * key -> value record without the keys the kernel lacks; null when the namespace is missing.
    */
   sysctls(place: NamespaceName, keys: readonly string[]): Promise<Readonly<Record<string, string>> | null> {
-    return this.once(`sysctl:${place}:${keys.join(',')}`, async () => {
-      try {
+    return this.once(`sysctl:${place}:${keys.join(',')}`, () =>
+      missingIsNull(async () => {
         const [r] = await this.executors.ip.apply(place, [{ op: 'sysctl.show', namespace: place, keys }]);
         return (r?.output ?? {}) as Record<string, string>;
-      } catch (e) {
-        if (e instanceof NamespaceNotFoundError) return null;
-        throw e;
-      }
-    });
+      }),
+    );
   }
 
   /** A file's content under the state directory, or null. */
