@@ -177,9 +177,15 @@ export function routerSpec(desired: RouterDesired, prefix?: NetnsPrefix): Router
     where: string,
   ): PlugRequest => {
     const checked = plugPort(p, where);
+    if (checked.owner.topology !== topology || checked.owner.kind !== 'port') {
+      fail(`${where}.owner`, `must be a port of topology ${topology}`);
+    }
     const device = hostDevice(role === 'gateway' ? 'qg-' : 'qr-', checked.id, `${where}.id`);
     if (devices.has(device)) fail(`${where}.id`, `a second port of the router would be ${device}`);
     devices.add(device);
+    if (network.owner?.topology !== topology || network.owner?.kind !== 'network') {
+      fail(`network ${network.name}.owner`, `must be a network of topology ${topology}`);
+    }
     const net = plugNetwork(
       { owner: network.owner, id: network.id, mtu: network.mtu, external: network.external },
       `network ${network.name}`,
