@@ -68,7 +68,8 @@ export function addRouterRules(manager: IptablesManager, spec: RouterSpec): void
     nat.addRule('snat', `-o ${qg} -j SNAT --to-source ${gw.ip}`, tag);
     nat.addRule(
       'snat',
-      `-m mark ! --mark ${EXTERNAL_INGRESS_MARK}/0xffffffff -m conntrack --ctstate DNAT -j SNAT --to-source ${gw.ip}`,
+      // iptables prints a mark match with the full mask as the value alone (`--mark 0x2`).
+      `-m mark ! --mark ${EXTERNAL_INGRESS_MARK} -m conntrack --ctstate DNAT -j SNAT --to-source ${gw.ip}`,
       tag,
     );
   }
