@@ -98,7 +98,8 @@ export function removeRouterAfter(sb: Sandbox, x: RealExecutors, driver: Interfa
 
 /**
  * Plugs an instance of the model into a sandbox namespace with `driver` (device eth0), gives it its
- * address and a default route via its subnet's gateway (the router), unless `gateway` is false.
+ * address and a default route via its subnet's gateway (the router), unless `gateway` is false. On
+ * OVS (internal ports: the device is the port, unique on the bridge) give `device`.
  */
 export async function plugInstance(
   x: RealExecutors,
@@ -106,7 +107,7 @@ export async function plugInstance(
   m: Model,
   name: string,
   ns: string,
-  opts: { gateway?: boolean } = {},
+  opts: { gateway?: boolean; device?: string } = {},
 ): Promise<void> {
   const vm = m.instances.find((i) => i.name === name)!;
   const network = m.networks.find((n) => n.name === vm.network)!;
@@ -114,7 +115,7 @@ export async function plugInstance(
   const req: PlugRequest = {
     network,
     port: vm.port,
-    device: deviceName('eth0'),
+    device: deviceName(opts.device ?? 'eth0'),
     namespace: namespaceName(ns),
   };
   await driver.plug(req, { executors: x });
@@ -229,7 +230,12 @@ export async function routerPicture(ns: string): Promise<string> {
     s
       .split('\n')
       .filter((l) => !l.startsWith('#'))
-      .map((l) => l.replace(/valid_lft.*$/, '').replace(/\[\d+:\d+\]/, ''))
+      .map((l) =>
+        l
+          .replace(/^\d+:\s+/, '')
+          .replace(/valid_lft.*$/, '')
+          .replace(/\[\d+:\d+\]/, ''),
+      )
       .join('\n');
   return [clean(addr.stdout), routes.stdout, clean(nat.stdout), sysctls.stdout].join('\n---\n');
 }
