@@ -21,20 +21,16 @@
  */
 import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
-import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../src/exec/run.js';
 import * as ip from '../src/ip/index.js';
 import { inheritsPromoteSecondaries } from '../src/ip/namespaces.js';
+import { benchArgs, median, timed } from './harness.js';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const N = opt('n', 100);
-const ROUNDS = opt('rounds', 3);
-const JSON_OUT = argv.includes('--json');
+const args = benchArgs({ rounds: 3 });
+const N = args.num('n', 100);
+const ROUNDS = args.rounds;
+const JSON_OUT = args.json;
 const PREFIX = `b${randomBytes(2).toString('hex')}`;
 const CIDR = '10.99.0.2/24';
 
@@ -51,12 +47,6 @@ const names = (round: number, method: string): Names[] =>
   }));
 
 type Timing = { create: number; delete: number };
-
-async function timed(fn: () => Promise<void>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
 
 async function tenantnet(set: Names[], promoteSecondaries: boolean): Promise<Timing> {
   const create = await timed(async () => {
@@ -147,11 +137,6 @@ async function cleanup(): Promise<void> {
     if (m[1]!.startsWith(PREFIX)) await run(['ip', 'link', 'del', m[1]!], { check: false });
   }
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 type Method = 'tenantnet' | 'naive' | 'floor' | 'tenantnetNoSysctl' | 'floorNoSysctl';
 const methods: Record<Method, (set: Names[]) => Promise<Timing>> = {

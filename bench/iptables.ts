@@ -17,6 +17,7 @@ import { type IptablesExecutor, KernelIptablesExecutor } from '../src/iptables/e
 import type { Release } from '../src/iptables/lock.js';
 import { IptablesManager } from '../src/iptables/manager.js';
 import type { IpFamily } from '../src/net/types.js';
+import { benchArgs, median, timed } from './harness.js';
 
 /** The real executor, timing each save and restore so the report can say where the time goes. */
 class TimedExecutor implements IptablesExecutor {
@@ -58,9 +59,9 @@ class TimedExecutor implements IptablesExecutor {
 const N = 1000;
 const CHAINS = 50;
 const CHANGED = 10;
-const json = process.argv.includes('--json');
-const roundsArg = process.argv.indexOf('--rounds');
-const ROUNDS = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 5;
+const args = benchArgs({ rounds: 5 });
+const json = args.json;
+const ROUNDS = args.rounds;
 const prefix = `b${randomBytes(3).toString('hex')}`;
 const ns = `${prefix}-bench`;
 
@@ -75,12 +76,6 @@ async function freshNamespace(): Promise<void> {
 
 async function restore(text: string): Promise<void> {
   await run(['iptables-restore', '-w', '--noflush'], { namespace: ns, input: text });
-}
-
-async function time(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
 }
 
 /** The lines a first apply needs, written by hand: bootstrap, chains, rules. */
@@ -120,13 +115,6 @@ function model(executor: IptablesExecutor): IptablesManager {
   return m;
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2
-    ? (s[s.length >> 1] as number)
-    : ((s[s.length / 2 - 1] as number) + (s[s.length / 2] as number)) / 2;
-};
-
 async function main(): Promise<void> {
   const r = {
     floorFirst: [] as number[],
@@ -149,14 +137,14 @@ async function main(): Promise<void> {
       // Alternate which goes first, so that neither always runs on a warmer machine.
       const floorRun = async () => {
         await freshNamespace();
-        r.floorFirst.push(await time(() => restore(floorFirst())));
-        r.floorIncr.push(await time(() => restore(floorIncremental())));
+        r.floorFirst.push(await timed(() => restore(floorFirst())));
+        r.floorIncr.push(await timed(() => restore(floorIncremental())));
       };
       if (round % 2 === 0) await floorRun();
       await freshNamespace();
       const ex = new TimedExecutor();
       const m = model(ex);
-      r.first.push(await time(() => m.apply()));
+      r.first.push(await timed(() => m.apply()));
       r.firstSave.push(ex.saveMs);
       r.firstRestore.push(ex.restoreMs);
       r.firstLock.push(ex.lockMs);
@@ -181,7 +169,7 @@ async function main(): Promise<void> {
       ex.saveMs = 0;
       ex.restoreMs = 0;
       ex.lockMs = 0;
-      r.incr.push(await time(async () => (report = await m.apply())));
+      r.incr.push(await timed(async () => (report = await m.apply())));
       r.incrSave.push(ex.saveMs);
       r.incrRestore.push(ex.restoreMs);
       r.incrLock.push(ex.lockMs);
@@ -190,7 +178,7 @@ async function main(): Promise<void> {
 
       // Naive: one process per chain and rule, on a tenth of the work, scaled by 10.
       await freshNamespace();
-      const naive = await time(async () => {
+      const naive = await timed(async () => {
         for (let c = 0; c < CHAINS / 10; c++)
           await run(['iptables', '-w', '-N', `${prefix}-c${c}`], { namespace: ns });
         for (let i = 0; i < N / 10; i++) {

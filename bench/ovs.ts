@@ -8,41 +8,29 @@
  *
  *   node --import tsx bench/ovs.ts [--json] [--n=200] [--rounds=3]
  */
-import { performance } from 'node:perf_hooks';
 import { run } from '../src/exec/run.js';
 import { OvsBridge } from '../src/ovs/bridge.js';
 import { Ovs } from '../src/ovs/ovs.js';
 import { OvsdbClient } from '../src/ovs/ovsdb/client.js';
 import { OvsSandbox } from '../test/fakes/ovs-sandbox.js';
+import { benchArgs, median, timed } from './harness.js';
 
-const arg = (name: string, dflt: number) =>
-  Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
-const N = arg('n', 200);
-const ROUNDS = Math.max(3, arg('rounds', 3));
-const JSON_OUT = process.argv.includes('--json');
+const args = benchArgs({ rounds: 3 });
+const N = args.num('n', 200);
+const ROUNDS = Math.max(3, args.rounds);
+const JSON_OUT = args.json;
 // Default: the ports' devices exist beforehand (as a VM's tap does when Nova plugs it), so the
 // figures measure the control plane. With --internal, OVS creates and destroys a tap per port and
 // the kernel's ~17 ms per device deletion dominates every way alike.
-const INTERNAL = process.argv.includes('--internal');
+const INTERNAL = args.flag('internal');
 // With --no-wait every way returns once ovsdb-server has committed (tenantnet: waitForVswitchd
 // false; ovs-vsctl: --no-wait): the control plane's own cost. vswitchd is then synced, untimed,
 // before the next phase, so no way inherits another's backlog.
-const NO_WAIT = process.argv.includes('--no-wait');
+const NO_WAIT = args.flag('no-wait');
 const vsctlWait = NO_WAIT ? ['--no-wait'] : [];
 
 type Phase = 'add' | 'list' | 'delete';
 type Timing = Record<Phase | 'total', number>;
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
-
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
 
 function vifs(ovs: OvsSandbox, round: number) {
   return Array.from({ length: N }, (_, i) => ({

@@ -57,4 +57,11 @@ export {
   OvsdbTimedOutError,
   OvsdbVswitchdTimeoutError,
 } from './ovs/index.js';
+export * as reconcile from './reconcile/index.js';
+export {
+  ApplyFailedError,
+  ApplyLockTimeoutError,
+  DependencyCycleError,
+  NoOpenVswitchError,
+} from './reconcile/index.js';
 export { stateDir } from './state-dir.js';

@@ -103,6 +103,15 @@ export {
   ownershipMark,
 } from './ownership.js';
 export {
+  type LinkWant,
+  namespaceMark,
+  planLinkOps,
+  planNamespaceOps,
+  planRoutes,
+  planVethOps,
+  type VethPlan,
+} from './plan-links.js';
+export {
   addRoute,
   addRouteOps,
   defaultGatewayOps,

@@ -41,9 +41,18 @@ export {
 } from './observe.js';
 export { type OfctlExecutor, type OfctlRunOptions, ofctlExecutor } from './ofctl.js';
 export { type CleanupReport, type CommitOptions, Ovs, type OvsOptions } from './ovs.js';
-export type { OvsOp } from './ovs-ops.js';
+export {
+  type OvsCommandContext,
+  type OvsOp,
+  type OvsOpsAppended,
+  type OvsOpsContext,
+  ovsOpCommands,
+  ovsOpsTransaction,
+  validateOvsOps,
+} from './ovs-ops.js';
 export * from './ovsdb/index.js';
 export { OWNER_KEY, ownedBy, ownerValue } from './ownership.js';
+export { type FoundPort, planPortOps, planPortRemovalOps, portsByName } from './plan-ovs-ops.js';
 export { type PortsPlan, planIsEmpty, planPorts } from './plan-ports.js';
 export { AlwaysPoll, InterfacePollingMinimizer, PollingManager, type UpdateSource } from './polling.js';
 export {

@@ -1,12 +1,13 @@
 // One apply's view of the host: every read a planner needs, made once and shared by all feature
 // layers in that apply (one dump per namespace, one OVSDB select per owner filter, one directory
 // listing of namespaces), so observation cost grows with what is planned, not with the layer count.
+import { DeviceNotFoundError } from '../ip/errors.js';
 import { type LinkInfo, parseLinks } from '../ip/links.js';
 import { type NamespaceState, observeNamespace } from '../ip/observe.js';
 import { parseRoutes, type RouteInfo } from '../ip/routes.js';
 import { type ObservedSet, observeIpsets } from '../iptables/ipset.js';
 import { NamespaceNotFoundError } from '../net/namespace.js';
-import type { IpFamily, NamespaceName } from '../net/types.js';
+import { deviceName, type IpFamily, type NamespaceName } from '../net/types.js';
 import type { OvsObservation, OwnerFilter } from '../ovs/observe.js';
 import type { Executors } from './executors.js';
 import type { Place } from './step.js';
@@ -68,6 +69,39 @@ export class Observation {
         return parseLinks(r?.output);
       }),
     );
+  }
+
+  /**
+   * Some links of one place, by name (those that exist), or null when its namespace is missing: one
+   * pipelined `addr show dev NAME` each, so the cost follows the names asked for, not how many links
+   * the place holds (a host with a thousand ports). A name that comes back missing is checked with
+   * one full read of the place ({@link links}): a long-lived `ip` may remember an old index for a
+   * device deleted and made again behind it, and then shows nothing for its name. Taken from
+   * {@link links} when that was read.
+   */
+  async devices(place: Place, names: readonly string[]): Promise<readonly LinkInfo[] | null> {
+    const ns = this.resolve(place);
+    const all = this.memo.get(`links:${ns ?? ''}`) ?? this.memo.get(`ns:${ns ?? ''}`);
+    const pick = async () => {
+      const links = await this.links(place);
+      return links === null ? null : links.filter((l) => names.includes(l.name));
+    };
+    if (all) return pick();
+    const found = await this.once(`devices:${ns ?? ''}:${names.join(',')}`, () =>
+      missingIsNull(async () => {
+        const settled = await this.executors.ip.settle(
+          ns,
+          names.map((name) => ({ op: 'link.show', name: deviceName(name, 'device') })),
+        );
+        const out: LinkInfo[] = [];
+        for (const r of settled) {
+          if (r.status === 'fulfilled') out.push(...parseLinks(r.value.output));
+          else if (!(r.reason instanceof DeviceNotFoundError)) throw r.reason;
+        }
+        return out;
+      }),
+    );
+    return found === null || found.length === names.length ? found : pick();
   }
 
   /** The routes of one family (all tables) in one place, or null when its namespace is missing. */
