@@ -22,9 +22,9 @@ export interface RouterObserved {
   readonly namespace: NamespaceName;
   /** The router's namespace; null when it is missing. */
   readonly state: NamespaceState | null;
-  /** Its sysctls (`ROUTER_SYSCTL_KEYS`); null when the namespace is missing. */
+  /** Its sysctls (`ROUTER_SYSCTL_KEYS`); null when the namespace is missing (or for a removal). */
   readonly sysctls: Readonly<Record<string, string>> | null;
-  /** `iptables-save` (IPv4) inside it; null when the namespace is missing. */
+  /** `iptables-save` (IPv4) inside it; null when the namespace is missing (or for a removal). */
   readonly iptables: string | null;
   /** What the interface driver read for each plug, wanted or stale, by device name. */
   readonly plugs: ReadonlyMap<string, PlugObserved>;
@@ -70,8 +70,9 @@ export async function observeRouter(
   const nets = new Map(ports.map((p) => [ownerMark(p.request.network.owner), p.request.network]));
   const [state, sysctls, iptables, host, bridge, plugs, networks] = await Promise.all([
     obs.namespace(ns),
-    obs.sysctls(ns, ROUTER_SYSCTL_KEYS),
-    obs.iptablesSave(ns, 4),
+    // A removal deletes the namespace: its settings and tables need no reading.
+    spec ? obs.sysctls(ns, ROUTER_SYSCTL_KEYS) : null,
+    spec ? obs.iptablesSave(ns, 4) : null,
     obs.namespace('host'),
     driver instanceof OvsInterfaceDriver ? observeIntegrationBridge(obs, driver.bridge) : null,
     Promise.all(
