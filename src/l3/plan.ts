@@ -16,7 +16,7 @@ import type { Change, ResourceRef, Step } from '../reconcile/step.js';
 import type { RouterPort, RouterSpec } from './desired.js';
 import { planRouterNamespace } from './namespace.js';
 import { addRouterRules, forgetRouterManager, routerManager, savedFloatingIps } from './nat.js';
-import type { RouterObserved } from './observe.js';
+import { goesWithNamespace, type RouterObserved } from './observe.js';
 import { planExtraRoutes } from './routes.js';
 
 /** What planning a router needs besides desired and observed state. */
@@ -107,9 +107,7 @@ export function planRouter(spec: RouterSpec | null, observed: RouterObserved, ct
   for (const t of observed.stale) {
     // A veth whose end is in the namespace goes with it (both ends): deleting the namespace is the
     // unplug, one kernel teardown instead of one link deletion each. OVS rows always go first.
-    const layout = driver.layout(t);
-    const inside = observed.state?.links.some((l) => l.name === t.device) === true;
-    if (removal && inside && layout.ovsPort === null && layout.style === 'veth') continue;
+    if (removal && goesWithNamespace(driver, t, observed.state)) continue;
     const seen = observed.plugs.get(t.device) ?? { host: null, target: observed.state };
     changes.push(...driver.planUnplug(t, seen));
   }
