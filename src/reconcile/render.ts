@@ -13,6 +13,7 @@ import type { IpFamily, NamespaceName } from '../net/types.js';
 import { ovsOpCommands } from '../ovs/ovs-ops.js';
 import type { HostSettings } from './executors.js';
 import { type Batch, type Pass, refKey, schedule } from './order.js';
+import { conntrackFilter } from './run-netfilter.js';
 import type { Change, Phase, Place, ServiceSpec, Step } from './step.js';
 
 /** Options for {@link renderChanges}. */
@@ -205,7 +206,12 @@ function renderBatch(
         if (it.step.via !== 'conntrack') continue;
         for (const f of it.step.filters) {
           // conntrack exits 1 when nothing matched: success, as for the engine.
-          const cmd = shell([...inNs(place(it.step.place)), 'conntrack', '-D', ...conntrackArgs(f)]);
+          const cmd = shell([
+            ...inNs(place(it.step.place)),
+            'conntrack',
+            '-D',
+            ...conntrackArgs(conntrackFilter(f)),
+          ]);
           out(it.change, 'conntrack', `${cmd} || [ $? -eq 1 ]`, 1);
         }
       }

@@ -3,7 +3,9 @@
 // names are global: `netns add/del` always run in the root namespace's batch, whatever stands for
 // the host (`ip -n HOST netns add` would make a namespace file nobody can enter).
 import { DeviceNotFoundError, IpCommandError, ObjectExistsError, ObjectNotFoundError } from '../ip/errors.js';
+import { batchLine } from '../ip/line.js';
 import { type IpOp, isRead } from '../ip/ops.js';
+import { NamespaceNotFoundError } from '../net/namespace.js';
 import type { NamespaceName } from '../net/types.js';
 import { placeNamespace, type RunContext, type Runner } from './run-context.js';
 
@@ -27,6 +29,14 @@ export const runIp: Runner = async (items, ctx) => {
   const groups = new Map<string, Segment[]>();
   for (const it of items) {
     if (it.step.via !== 'ip' || !ctx.alive(it.change)) continue;
+    // A forged op fails its own change before anything is sent (the batch would refuse every op
+    // of the round for it).
+    try {
+      for (const op of it.step.ops) batchLine(op);
+    } catch (e) {
+      ctx.fail(it.change, e);
+      continue;
+    }
     const place = placeNamespace(ctx.executors, it.step.place);
     const key = place ?? '';
     const segments = groups.get(key) ?? [];
@@ -45,7 +55,15 @@ async function runSegments(segments: readonly Segment[], ctx: RunContext): Promi
   const ip = ctx.executors.ip;
   for (const seg of segments) {
     // A change that failed in an earlier segment of this place is not carried on.
-    const live = seg.entries.filter((e) => ctx.alive(e.change));
+    let live = seg.entries.filter((e) => ctx.alive(e.change));
+    if (live.length === 0) continue;
+    // A namespace an op moves a link into (or makes a veth's peer in) must exist, or `ip` refuses
+    // the whole round: the changes naming a missing one fail, the others go without them.
+    for (const missing of await missingReferences(live, ctx)) {
+      for (const e of live)
+        if (references(e.op) === missing) ctx.fail(e.change, new NamespaceNotFoundError(missing));
+      live = live.filter((e) => ctx.alive(e.change));
+    }
     if (live.length === 0) continue;
     // An idle `ip -n NS` keeps a deleted namespace (and its devices) alive: let go of it as the name goes.
     const releasing = live.flatMap((e) =>
@@ -78,6 +96,21 @@ async function runSegments(segments: readonly Segment[], ctx: RunContext): Promi
       }
     });
   }
+}
+
+/** The namespace an op names besides its own (a veth's peer, a `link set netns`). */
+function references(op: IpOp): NamespaceName | undefined {
+  return op.op === 'veth.add' ? op.peerNamespace : op.op === 'link.set' ? op.set.namespace : undefined;
+}
+
+// The namespaces ops refer to that do not exist and that no earlier op of the list makes. Asked of
+// the executor's namespace list when it has one (one directory read); otherwise `ip` tells.
+async function missingReferences(entries: readonly Entry[], ctx: RunContext): Promise<NamespaceName[]> {
+  const refs = new Set(entries.flatMap((e) => references(e.op) ?? []));
+  if (refs.size === 0 || !ctx.executors.ip.listNamespaces) return [];
+  const made = new Set(entries.flatMap((e) => (e.op.op === 'netns.add' ? [e.op.name] : [])));
+  const there = new Set(await ctx.executors.ip.listNamespaces());
+  return [...refs].filter((r) => !there.has(r) && !made.has(r));
 }
 
 // The kernel says the device is not there: true, or an index iproute2 remembered for a name whose

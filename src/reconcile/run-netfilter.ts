@@ -1,10 +1,11 @@
 // The netfilter batches of a phase: each ipset manager's sets in one `ipset restore`, each iptables
 // manager applied (or torn down) once, then the conntrack deletions. Neutron: the firewall driver's
 // defer_apply (one iptables-restore per namespace), ipset_manager, ip_conntrack.
-import { TenantnetError } from '../errors.js';
+import { InvalidInputError, TenantnetError } from '../errors.js';
+import type { ConntrackFilter } from '../iptables/conntrack.js';
 import type { IpsetManager } from '../iptables/ipset.js';
 import type { IptablesManager } from '../iptables/manager.js';
-import type { IpFamily } from '../net/types.js';
+import { familyOf, type IpFamily, ipAddress } from '../net/types.js';
 import type { ScheduledStep } from './order.js';
 import { placeNamespace, type RunContext, type Runner } from './run-context.js';
 
@@ -66,6 +67,12 @@ export const runConntrack: Runner = async (items, ctx) => {
     live(items, ctx).map(async (it) => {
       if (it.step.via !== 'conntrack') return;
       const ns = placeNamespace(ctx.executors, it.step.place);
+      try {
+        for (const [i, f] of it.step.filters.entries()) conntrackFilter(f, `filters[${i}]`);
+      } catch (e) {
+        ctx.fail(it.change, e);
+        return;
+      }
       for (const f of it.step.filters) {
         try {
           await ctx.executors.conntrack.delete(ns, f);
@@ -78,6 +85,28 @@ export const runConntrack: Runner = async (items, ctx) => {
     }),
   );
 };
+
+/**
+ * Checks a conntrack filter before it becomes `conntrack` arguments: family 4 or 6, zone 0-65535,
+ * addresses of that family (a value such as `--flush` would otherwise be read as an option).
+ *
+ * @throws {InvalidInputError} naming the field
+ */
+export function conntrackFilter(f: ConntrackFilter, where = 'filter'): ConntrackFilter {
+  if (f === null || typeof f !== 'object' || (f.family !== 4 && f.family !== 6)) {
+    throw new InvalidInputError(`${where}.family: must be 4 or 6`, `${where}.family`);
+  }
+  if (f.zone !== undefined && !(Number.isInteger(f.zone) && f.zone >= 0 && f.zone <= 65535)) {
+    throw new InvalidInputError(`${where}.zone: ${JSON.stringify(f.zone)} is not 0-65535`, `${where}.zone`);
+  }
+  for (const k of ['dst', 'replySrc'] as const) {
+    const v = f[k];
+    if (v !== undefined && familyOf(ipAddress(v, `${where}.${k}`)) !== f.family) {
+      throw new InvalidInputError(`${where}.${k}: ${v} is not an IPv${f.family} address`, `${where}.${k}`);
+    }
+  }
+  return f;
+}
 
 // A manager works in its own namespace: a step that says another place is a planner's mistake,
 // refused before anything runs there.

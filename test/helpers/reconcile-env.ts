@@ -42,17 +42,16 @@ export async function reconcileEnv(t: TestContext): Promise<ReconcileEnv> {
   const sb = sandbox(t);
   const ovs = await OvsSandbox.start();
   const stateDir = await mkdtemp(join(tmpdir(), 'tn-reconcile-'));
-  const tag = '';
   const x = realExecutors({
     hostNamespace: ovs.netns,
-    netnsPrefix: `${sb.prefix}-${tag}`,
+    netnsPrefix: `${sb.prefix}-`,
     stateDir,
     ovsdbSocket: ovs.socketPath,
     ovs: { owner: `test-${ovs.prefix}`, datapathType: 'netdev' },
   });
   const n = demoNames(
-    `${sb.prefix}-${tag}`,
-    (s) => sb.dev(`${tag}${s}`),
+    `${sb.prefix}-`,
+    (s) => sb.dev(s),
     (s) => ovs.name(s),
   );
   const env: ReconcileEnv = {

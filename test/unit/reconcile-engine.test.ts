@@ -358,3 +358,23 @@ test('progress events: phases start and end, each change starts once and ends on
     'phase-done l3',
   ]);
 });
+
+test('a change that moves a link into a missing namespace fails alone; the rest of the batch goes', async () => {
+  const f = fakeExecutors();
+  f.kernel.addNamespace('ns-here');
+  for (const n of ['d1', 'd2']) f.kernel.ns(null)!.addLink({ name: n, kind: 'veth' });
+  const move = (name: string, dev: string, to: string): Change => ({
+    resource: ref(name, 'port'),
+    action: 'update',
+    summary: name,
+    steps: [ipStep('port', 'host', [{ op: 'link.set', name: dev as never, set: { namespace: ns(to) } }])],
+  });
+  const result = await applyChanges(
+    [move('lost', 'd1', 'ns-gone'), move('fine', 'd2', 'ns-here')],
+    f.executors,
+  );
+  const [lost, fine] = result.outcomes;
+  assert.equal(lost?.status === 'failed' && (lost.error as Error).constructor.name, 'NamespaceNotFoundError');
+  assert.equal(fine?.status, 'done');
+  assert.ok(f.kernel.ns('ns-here')?.link('d2'));
+});
