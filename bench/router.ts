@@ -12,7 +12,8 @@
  *  - add one floating IP, then remove it, at N and on a second router with SMALL floating IPs (default
  *    5), vs the floor's add (one batch: address and announcement; one restore: three rules);
  *  - delete vs the floor's (`ip netns del`), each timed until the host no longer lists the router's
- *    veth ends (the kernel tears a namespace down after `ip netns del` returns).
+ *    veth ends (the kernel tears a namespace down after `ip netns del` returns; `deleteRouter` waits
+ *    for that itself, the floor polls with `ip -n HOST link show`).
  * Reports medians, processes and round trips per step (countingExecutors).
  *
  * Usage: node --import tsx bench/router.ts [--n 50] [--small 5] [--rounds 5] [--json]
@@ -258,10 +259,9 @@ async function main(): Promise<void> {
       const remove = await measure(c, (y) => processRouter(routerDesired(big.base, 'r1'), opts(y)));
       const addSmall = await measure(c, (y) => processRouter(routerDesired(small.plus, 'r1'), opts(y)));
       const removeSmall = await measure(c, (y) => processRouter(routerDesired(small.base, 'r1'), opts(y)));
-      const del = await timed(async () => {
-        await deleteRouter({ topology: big.name, name: 'r1' }, opts(x));
-        await untilGone(host, taps(big.spec));
-      });
+      // deleteRouter returns once the kernel has torn the namespace down (its veths' host ends gone).
+      const del = await timed(() => deleteRouter({ topology: big.name, name: 'r1' }, opts(x)));
+      await untilGone(host, taps(big.spec));
       await closeIpBatches();
 
       const floor = await timed(() => floorBuild(host, big.spec, restore));
@@ -299,7 +299,9 @@ async function main(): Promise<void> {
     await deleteRouter({ topology: big.name, name: 'r1' }, opts(x)).catch(() => {});
     await deleteRouter({ topology: small.name, name: 'r1' }, opts(x)).catch(() => {});
     await x.close();
-    await run(['ip', 'netns', 'del', host], { check: false });
+    for (const ns of [big.spec.namespace, small.spec.namespace, host]) {
+      await run(['ip', 'netns', 'del', ns], { check: false });
+    }
     await rm(stateDir, { recursive: true, force: true });
   }
 
