@@ -261,6 +261,32 @@ for (const backend of ['linuxbridge', 'ovs'] as const) {
   });
 }
 
+test('an IPv6 subnet: the qr- port carries both families, IPv6 forwarding is on, nothing is NATed for it', async () => {
+  const h = new L3Host();
+  const input = topology();
+  const nets = input.networks!.map((n) =>
+    n.name === 'b'
+      ? {
+          name: 'b',
+          subnets: [
+            { cidr: '10.2.0.0/24', dhcp: false },
+            { cidr: 'fd00:2::/64', dhcp: false },
+          ],
+        }
+      : n,
+  );
+  const d = desired({ ...input, networks: nets as never });
+  await h.apply(d);
+  const ns = h.fakes.kernel.ns(NS)!;
+  assert.equal(ns.sysctl.get('net.ipv6.conf.all.forwarding'), '1');
+  const qr = ns.links.find((l) =>
+    l.addresses.some((a) => String((a as { cidr?: string }).cidr ?? a).startsWith('fd00:2::1')),
+  );
+  assert.ok(qr, 'a qr- port carries fd00:2::1/64');
+  assert.doesNotMatch(await h.fakes.iptables.save(NS, 6), /fd00/);
+  assert.deepEqual(await h.plan(d), []);
+});
+
 test('ports left on Open vSwitch after the namespace was deleted by hand are removed with the router', async () => {
   const h = new L3Host('ovs');
   await h.bridge();
