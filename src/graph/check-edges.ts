@@ -10,6 +10,14 @@ import type { CheckEndpoint, ResolvedCheck } from '../topology/checks.js';
 import type { Overlay } from './overlay.js';
 import type { GraphEdge, GraphNode } from './types.js';
 
+/**
+ * The node of the endpoint's own resource when it is drawn as its own node: an instance or a router
+ * (a `dhcp:` endpoint is the network's DHCP namespace, not the network, so the arrow says so).
+ */
+function ownNode(e: CheckEndpoint, model: Model): string | null {
+  return e.kind === 'dhcp' ? null : ownerMark({ topology: model.topology, kind: e.kind, name: e.name });
+}
+
 /** The node id of a check endpoint, or null when the model has no such resource. */
 function endpointNode(
   e: CheckEndpoint,
@@ -76,8 +84,10 @@ export function checkEdges(
     }
     // One line: what is probed, where from and to when the arrow's ends do not say it, and the outcome.
     let line = c.port === null ? c.protocol : `${c.protocol} ${c.port}`;
-    if (nodes.get(from)?.name !== c.from) line += ` from ${c.from}`;
-    if (nodes.get(to)?.name !== c.to) line += ` to ${c.to}`;
+    if (from !== ownNode(c.source, model)) line += ` from ${c.from}`;
+    if (!(c.server?.kind === 'instance' && c.to === c.server.name && to === ownNode(c.server, model))) {
+      line += ` to ${c.to}`;
+    }
     const status = overlay?.check(c.index);
     const outcome = !status
       ? `expect ${c.expect}`

@@ -131,15 +131,22 @@ function checkStatement(b: CheckBundle): string {
 /** The title (topology, plan only or observed) and a key to the colours in use. */
 function legend(graph: Graph): string {
   const checks = graph.edges.some((e) => e.kind === 'check');
-  const problems = graph.nodes.filter((n) => n.health && !n.health.healthy).length;
+  const unhealthy = [...graph.nodes, ...graph.edges].filter(
+    (x) => x.health !== undefined && !x.health.healthy,
+  ).length;
+  const failed = graph.edges.filter((e) => e.result === 'fail').length;
+  const verified = graph.edges.filter((e) => e.result !== undefined).length;
+  const observed = [unhealthy === 0 ? 'all healthy' : `${unhealthy} unhealthy`];
+  if (verified > 0) observed.push(`${failed} of ${verified} checks failed`);
   const head = graph.observed
-    ? `${graph.topology}: as observed, ${problems === 0 ? 'all healthy' : `${problems} unhealthy`}`
+    ? `${graph.topology}: as observed, ${observed.join(', ')}`
     : `${graph.topology}: the file (plan only)`;
-  // One table row per key, a cell per entry: cells keep their own width, whatever font the viewer has.
+  // One table row per key, a cell per entry and a spacer between: each cell keeps its own width,
+  // whatever font the viewer substitutes.
   const row = (cells: readonly (readonly [string, string])[]) =>
-    `<TR><TD COLSPAN="1"><TABLE BORDER="0" CELLSPACING="12" CELLPADDING="0"><TR>${cells
+    `<TR><TD><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>${cells
       .map(([colour, text]) => `<TD>${small(text, colour)}</TD>`)
-      .join('')}</TR></TABLE></TD></TR>`;
+      .join('<TD WIDTH="14"> </TD>')}</TR></TABLE></TD></TR>`;
   const rows = [`<TR><TD><B>${htmlText(head, LINE_MAX)}</B></TD></TR>`];
   if (graph.observed) {
     const c = HEALTH_COLOURS;

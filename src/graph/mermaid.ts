@@ -1,7 +1,17 @@
 // The picture as a Mermaid flowchart, for pasting into Markdown (GitHub and GitLab render it): the same
 // nodes, links and check arrows, with classes for health and one link style per check outcome. All
 // text is entity-coded, so no name or problem can close a bracket or start a statement.
-import { drawnProblems, edgeColour, HEALTH_COLOURS, KIND_FILL, LINE_MAX, lookOf, PLAIN } from './style.js';
+import {
+  CHECK_COLOURS,
+  checkBundles,
+  drawnProblems,
+  edgeColour,
+  HEALTH_COLOURS,
+  KIND_FILL,
+  LINE_MAX,
+  lookOf,
+  PLAIN,
+} from './style.js';
 import { mermaidText } from './text.js';
 import type { Graph, GraphNode, GraphNodeKind } from './types.js';
 
@@ -38,8 +48,9 @@ function label(lines: readonly string[], problems: readonly string[], bold: bool
 
 /**
  * The graph as a Mermaid flowchart (`flowchart TB`): networks as boxes (external ones slanted),
- * routers as hexagons, instances rounded, groups as stacked boxes; links as lines, checks as dotted
- * arrows coloured by outcome; classes `missing`, `drifted`, `healthy` per node. Stable. Pure.
+ * routers as hexagons, instances rounded, groups as double-sided boxes, address nodes as flags; links
+ * as lines, the checks between two nodes as one dotted arrow (a line per check) coloured by outcome;
+ * classes `missing`, `drifted`, `healthy` per observed node. Stable. Pure.
  */
 export function toMermaid(graph: Graph): string {
   const ids = mermaidIds(graph.nodes);
@@ -58,16 +69,23 @@ export function toMermaid(graph: Graph): string {
   for (const e of graph.edges) {
     const from = ids.get(e.from);
     const to = ids.get(e.to);
-    if (from === undefined || to === undefined) continue;
-    const problems = [...drawnProblems(e.health), ...(e.detail === undefined ? [] : [e.detail])];
-    const text = label(e.label, problems, false);
+    if (e.kind === 'check' || from === undefined || to === undefined) continue;
+    const text = label(e.label, drawnProblems(e.health), false);
+    // Layout order is top to bottom: external network, router, network, instance.
     const [tail, head] = e.kind === 'gateway' || e.kind === 'instance-port' ? [to, from] : [from, to];
-    const arrow = e.kind === 'check' ? '-.->' : '---';
-    out.push(`  ${tail} ${arrow}${text === '' ? '' : `|${text}|`} ${head}`);
-    const look = lookOf(e.health);
-    if (e.kind === 'check' || look !== 'plain') {
-      linkStyles.push(`  linkStyle ${link} stroke:${edgeColour(e)},color:${edgeColour(e)}`);
-    }
+    out.push(`  ${tail} ---${text === '' ? '' : `|${text}|`} ${head}`);
+    if (lookOf(e.health) !== 'plain') linkStyles.push(`  linkStyle ${link} stroke:${edgeColour(e)}`);
+    link++;
+  }
+  for (const b of checkBundles(graph)) {
+    const from = ids.get(b.from);
+    const to = ids.get(b.to);
+    if (from === undefined || to === undefined) continue;
+    const lines = b.checks.flatMap((c) => [...c.label, ...(c.detail === undefined ? [] : [`- ${c.detail}`])]);
+    out.push(`  ${from} -.->|${label(lines, [], false)}| ${to}`);
+    linkStyles.push(
+      `  linkStyle ${link} stroke:${CHECK_COLOURS[b.outcome]},color:${CHECK_COLOURS[b.outcome]}`,
+    );
     link++;
   }
   for (const [kind, fill] of Object.entries(KIND_FILL)) {

@@ -3,14 +3,14 @@
 // drawable (control and bidi characters shown as escapes, lone surrogates replaced, long lines cut),
 // then escaped for its output. No Neutron counterpart: Horizon leaves this to the browser's DOM.
 
-// Control characters (C0, DEL, C1), line and paragraph separators, and the bidi overrides and isolates
-// that would reorder what a reader sees.
-const HIDDEN = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+// Control characters (C0, DEL, C1), line and paragraph separators, the bidi overrides and isolates
+// that would reorder what a reader sees, and the two characters XML forbids outside those (U+FFFE/F).
+const HIDDEN = /[\p{Cc}\u2028\u2029\u202a-\u202e\u2066-\u2069\ufffe\uffff]/gu;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
 /**
- * Text fit to draw: control, line-separator and bidi characters shown as escapes (`\n`, `\u0000`),
+ * Text fit to draw: control, line-separator, bidi and non-XML characters shown as escapes (`\n`, `\u0000`),
  * lone surrogates as U+FFFD, and more than `max` characters (code points) cut to `max - 3` plus
  * `...`. Still needs escaping for its output. Pure.
  */
