@@ -146,7 +146,7 @@ function legend(graph: Graph): string {
   const row = (cells: readonly (readonly [string, string])[]) =>
     `<TR><TD><TABLE BORDER="0" CELLSPACING="0" CELLPADDING="0"><TR>${cells
       .map(([colour, text]) => `<TD>${small(text, colour)}</TD>`)
-      .join('<TD WIDTH="14"> </TD>')}</TR></TABLE></TD></TR>`;
+      .join('<TD WIDTH="24"> </TD>')}</TR></TABLE></TD></TR>`;
   const rows = [`<TR><TD><B>${htmlText(head, LINE_MAX)}</B></TD></TR>`];
   if (graph.observed) {
     const c = HEALTH_COLOURS;

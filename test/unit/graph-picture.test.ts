@@ -11,9 +11,14 @@ const repo = join(import.meta.dirname, '..', '..');
 
 test(`${DEMO_PICTURE} is the picture of ${DEMO_TOPOLOGY} (run npm run gen:picture)`, async () => {
   const committed = await readFile(join(repo, DEMO_PICTURE), 'utf8');
-  assert.ok(committed === (await pictureOf(DEMO_TOPOLOGY)), `${DEMO_PICTURE} is stale: run npm run gen:picture`);
+  assert.ok(
+    committed === (await pictureOf(DEMO_TOPOLOGY)),
+    `${DEMO_PICTURE} is stale: run npm run gen:picture`,
+  );
   const { nodes } = svgItems(committed);
-  assert.ok(nodes.has('demo.router.r1') && nodes.has('demo.network.public') && nodes.has('demo.instance.web1'));
+  assert.ok(
+    nodes.has('demo.router.r1') && nodes.has('demo.network.public') && nodes.has('demo.instance.web1'),
+  );
 });
 
 test('the README shows the picture and says how to regenerate it', async () => {
