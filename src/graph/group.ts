@@ -90,7 +90,7 @@ export function groupInstances(
         : `${sick.length} unhealthy, ${apart.length} drawn apart`,
     );
   }
-  const health = worstHealth(inside.flatMap((m) => [named(m.node.health, m.node.name)]));
+  const health = worstHealth(inside.map((m) => named(m.node.health, m.node.name)));
   const portHealth = worstHealth(inside.map((m) => named(m.port.health, m.node.name)));
   const group: GraphNode = {
     id,

@@ -34,10 +34,16 @@ export function htmlText(text: string, max?: number): string {
 
 /**
  * A DOT quoted string (`"..."`) of drawable text: `\` and `"` escaped, so neither a quote nor a
- * Graphviz escape (`\N`, `\G`, `\l`) can come from the text. Pure.
+ * Graphviz escape (`\N`, `\G`, `\l`) can come from the text; and `&` as `&amp;`, because Graphviz
+ * copies what looks like an entity reference in a name or tooltip into the SVG as it is (`&#0;`,
+ * `&foo;`: not well-formed XML). Pure.
  */
 export function dotQuoted(text: string, max?: number): string {
-  return `"${drawable(text, max).replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`;
+  const escaped = drawable(text, max)
+    .replaceAll('\\', '\\\\')
+    .replaceAll('"', '\\"')
+    .replaceAll('&', '&amp;');
+  return `"${escaped}"`;
 }
 
 /**

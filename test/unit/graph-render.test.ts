@@ -180,8 +180,32 @@ function hostileGraph(s: readonly string[]): Graph {
   };
 }
 
-// Hostile pieces, and any UTF-16 at all (lone surrogates, U+FFFE, every control character).
-const hostile = fc.array(fc.oneof(hostileString(), fc.string({ unit: 'binary' })), {
+// The syntax of each output: HTML-like labels, DOT statements, XML, Mermaid brackets and entities.
+const markup = fc
+  .array(
+    fc.oneof(
+      fc.constantFrom(
+        '<',
+        '>',
+        '&',
+        '<B>',
+        '</FONT>',
+        '&amp;',
+        '&#0;',
+        '>];',
+        '"];\n"x" -> "y',
+        ']]>',
+        '<!--',
+        '--',
+      ),
+      fc.constantFrom('|', '#', '#35;', '{{', '}}', '"]', '[["', '-->', 'end', '%%', ';', '\\N', '\\', '\\"'),
+      fc.string({ maxLength: 4 }),
+    ),
+    { minLength: 1, maxLength: 5 },
+  )
+  .map((parts) => parts.join(''));
+// Hostile pieces, output syntax, and any UTF-16 at all (lone surrogates, U+FFFE, control characters).
+const hostile = fc.array(fc.oneof(hostileString(), markup, fc.string({ unit: 'binary' })), {
   minLength: 12,
   maxLength: 12,
 });
@@ -200,6 +224,23 @@ test('hostile names and problems: Graphviz draws exactly the nodes and edges giv
     }),
     { numRuns: 100 },
   );
+});
+
+test('entity references in names and tooltips reach the SVG as text, not as references (&#0;, &foo;)', async () => {
+  // Graphviz copies `&#0;` in a node name into <title> as it is: not well-formed XML unless escaped.
+  const g: Graph = {
+    topology: 'g&foo;',
+    observed: false,
+    nodes: [
+      { id: 'a&#0;', kind: 'instance', name: 'a', label: ['a &#1; &foo;'], attrs: {} },
+      { id: 'b&amp;', kind: 'network', name: 'b', label: ['b'], attrs: {} },
+    ],
+    edges: [{ id: 'p', kind: 'instance-port', from: 'a&#0;', to: 'b&amp;', label: [], attrs: {} }],
+  };
+  const svg = await toSvg(g);
+  const { nodes } = svgItems(svg);
+  assert.deepEqual([...nodes.keys()].sort(), ['a&#0;', 'b&amp;']);
+  assert.match(allText(nodes.get('a&#0;')!), /a &#1; &foo;/);
 });
 
 test('hostile names and problems: DOT has one statement per line; Mermaid text is entity-coded', () => {
