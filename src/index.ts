@@ -19,6 +19,8 @@ export {
 } from './exec/index.js';
 export * as firewall from './firewall/index.js';
 export { BridgeNetfilterError, ConntrackZonesExhaustedError } from './firewall/index.js';
+export * as graph from './graph/index.js';
+export { GraphRenderError } from './graph/index.js';
 // `interface` is reserved as a binding name only: `import { interface as iface } from 'tenantnet'`.
 export * as 'interface' from './interface/index.js';
 export { LocalVlansExhaustedError, PlugConflictError } from './interface/index.js';
