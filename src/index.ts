@@ -43,6 +43,8 @@ export {
   LegacyTablesError,
   LockTimeoutError,
 } from './iptables/index.js';
+export * as l3 from './l3/index.js';
+export { RouterNamespaceConflictError } from './l3/index.js';
 export * as model from './model/index.js';
 export { ModelError } from './model/index.js';
 export * as net from './net/index.js';

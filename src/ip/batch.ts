@@ -197,6 +197,7 @@ export class IpBatch {
     }
     if (!outcome.ok) throw mapIpError(line, this.namespace, outcome.errorText);
     if (!isRead(op)) return { op, line, output: undefined };
+    if (op.op === 'sysctl.show') return { op, line, output: parseSysctlValues(outcome.output) };
     return { op, line, output: parseJson(outcome.output, line, this.namespace) };
   }
 
@@ -231,6 +232,18 @@ function parseJson(lines: string[], line: string, namespace: string | null): unk
   } catch {
     throw new IpCommandError(line, namespace, `unparsable output: ${text.slice(0, 200)}`);
   }
+}
+
+/**
+ * `sysctl` output (`key = value` lines) as a record. Pure.
+ */
+export function parseSysctlValues(lines: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const l of lines) {
+    const i = l.indexOf(' = ');
+    if (i > 0) out[l.slice(0, i).trim()] = l.slice(i + 3).trim();
+  }
+  return out;
 }
 
 function isEmptyObject(v: unknown): boolean {

@@ -292,6 +292,16 @@ function render(o: IpOp): string {
       for (const s of o.settings) l.text('settings', s, SYSCTL_SETTING, 'a sysctl key=value setting');
       return l.join();
     }
+    case 'sysctl.show': {
+      // `-e`: a key the kernel lacks is left out of the output instead of failing the line. Each
+      // key is printed as `key = value`, on stdout, before ip's own marker line.
+      l.kw('netns', 'exec').ns('namespace', o.namespace).kw('sysctl', '-e');
+      if (!Array.isArray(o.keys) || o.keys.length === 0) {
+        throw new InvalidInputError('sysctl keys: must be a non-empty list', 'sysctl keys');
+      }
+      for (const k of o.keys) l.text('keys', k, SYSCTL_KEY, 'a dotted sysctl key');
+      return l.join();
+    }
     default:
       throw new InvalidInputError(
         `op: ${JSON.stringify((o as { op: unknown }).op)} is not an ip operation`,

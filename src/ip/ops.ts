@@ -124,9 +124,17 @@ export type IpOp =
   | { readonly op: 'neigh.del'; readonly address: IpAddress; readonly dev: DeviceName }
   | { readonly op: 'neigh.show'; readonly dev?: DeviceName; readonly address?: IpAddress }
   | { readonly op: 'neigh.flush'; readonly dev: DeviceName; readonly family?: IpFamily }
-  | { readonly op: 'sysctl'; readonly namespace: NamespaceName; readonly settings: readonly string[] };
+  | { readonly op: 'sysctl'; readonly namespace: NamespaceName; readonly settings: readonly string[] }
+  /** Reads sysctl keys inside a namespace; its output is a key -> value record (absent keys left out). */
+  | { readonly op: 'sysctl.show'; readonly namespace: NamespaceName; readonly keys: readonly string[] };
 
 /** Operations whose output is a JSON document (the others print nothing on success). */
 export function isRead(o: IpOp): boolean {
-  return o.op === 'link.show' || o.op === 'route.show' || o.op === 'rule.show' || o.op === 'neigh.show';
+  return (
+    o.op === 'link.show' ||
+    o.op === 'route.show' ||
+    o.op === 'rule.show' ||
+    o.op === 'neigh.show' ||
+    o.op === 'sysctl.show'
+  );
 }

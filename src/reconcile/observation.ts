@@ -167,6 +167,19 @@ export class Observation {
     });
   }
 
+  /**
+   * sysctl keys inside a namespace (one `netns exec NS sysctl -e …` line on its ip batch), as a
+   * key -> value record without the keys the kernel lacks; null when the namespace is missing.
+   */
+  sysctls(place: NamespaceName, keys: readonly string[]): Promise<Readonly<Record<string, string>> | null> {
+    return this.once(`sysctl:${place}:${keys.join(',')}`, () =>
+      missingIsNull(async () => {
+        const [r] = await this.executors.ip.apply(place, [{ op: 'sysctl.show', namespace: place, keys }]);
+        return (r?.output ?? {}) as Record<string, string>;
+      }),
+    );
+  }
+
   /** A file's content under the state directory, or null. */
   file(path: string): Promise<string | null> {
     return this.once(`file:${path}`, () => this.executors.files.read(path));

@@ -293,6 +293,15 @@ export class FakeIpKernel implements IpExecutor {
         }
         return;
       }
+      case 'sysctl.show': {
+        const inside = this.spaces.get(o.namespace);
+        if (!inside)
+          throw new KernelSays(`Cannot open network namespace "${o.namespace}": No such file or directory`);
+        // A key never set reads as the kernel's default for the settings tenantnet reads: 0.
+        const out: Record<string, string> = {};
+        for (const k of o.keys) if (!this.missingSysctlKeys.has(k)) out[k] = inside.sysctl.get(k) ?? '0';
+        return out;
+      }
     }
   }
 

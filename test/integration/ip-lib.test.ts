@@ -330,3 +330,31 @@ test(
     assert.equal(left.stdout.trim(), '');
   },
 );
+
+test(
+  'sysctl keys are read inside a namespace on its batch, in order with other lines; a missing key is left out',
+  rootOnly,
+  async (t) => {
+    const sb = sandbox(t);
+    const [ns] = await spaces(sb, 1);
+    const name = net.namespaceName(ns!);
+    // A value the root namespace does not have, so reading the wrong namespace cannot pass.
+    const root = (await run(['sysctl', '-n', 'net.ipv4.conf.all.arp_announce'])).stdout.trim();
+    const announce = root === '2' ? '1' : '2';
+    await ip.sysctl(name, { 'net.ipv4.ip_forward': 1, 'net.ipv4.conf.all.arp_announce': announce });
+    const results = await ip.batchExecutor.apply(name, [
+      { op: 'link.show' },
+      {
+        op: 'sysctl.show',
+        namespace: name,
+        keys: ['net.ipv4.ip_forward', 'net.ipv4.conf.all.arp_announce', 'net.ipv4.no_such_key'],
+      },
+      { op: 'route.show', family: 4 },
+    ]);
+    assert.deepEqual(results[1]!.output, {
+      'net.ipv4.ip_forward': '1',
+      'net.ipv4.conf.all.arp_announce': announce,
+    });
+    assert.ok(Array.isArray(results[0]!.output) && Array.isArray(results[2]!.output));
+  },
+);

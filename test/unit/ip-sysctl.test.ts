@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
+import { parseSysctlValues } from '../../src/ip/batch.js';
 import { batchLine, sysctl } from '../../src/ip/index.js';
 import { sysctlSetting } from '../../src/ip/line.js';
 import { parseFailures as parseSysctlFailures } from '../../src/ip/sysctl.js';
@@ -42,4 +43,29 @@ test('a sysctl key starting with "-" is refused before anything runs: sysctl wou
   }
   assert.throws(() => sysctlSetting('-p.conf', 1), InvalidInputError);
   assert.equal(sysctlSetting('net.ipv4.conf.all.forwarding', -1), 'net.ipv4.conf.all.forwarding=-1');
+});
+
+test('reading sysctl keys is one batch line (-e: a missing key is left out) and its output a record', () => {
+  assert.equal(
+    batchLine({
+      op: 'sysctl.show',
+      namespace: namespaceName('qr1'),
+      keys: ['net.ipv4.ip_forward', 'net.ipv4.conf.all.arp_ignore'],
+    }),
+    'netns exec qr1 sysctl -e net.ipv4.ip_forward net.ipv4.conf.all.arp_ignore',
+  );
+  assert.deepEqual(
+    parseSysctlValues(['net.ipv4.ip_forward = 1', 'net.ipv4.ping_group_range = 0\t2147483647']),
+    {
+      'net.ipv4.ip_forward': '1',
+      'net.ipv4.ping_group_range': '0\t2147483647',
+    },
+  );
+  for (const keys of [[], ['-p.conf'], ['net.ipv4.*'], ['net.ipv4.ip_forward x'], ['net/ipv4/ip_forward']]) {
+    assert.throws(
+      () => batchLine({ op: 'sysctl.show', namespace: namespaceName('qr1'), keys }),
+      InvalidInputError,
+      JSON.stringify(keys),
+    );
+  }
 });
