@@ -72,6 +72,11 @@ export interface IpBatchOptions {
 export class IpBatch {
   private coproc: Coproc;
   private nsInode: number | null = null;
+  // Namespaces the running `ip` was given by name (a veth peer's, a move's), and for which child.
+  private referenced = new Set<string>();
+  private referencedBy = -1;
+  private inflight = 0;
+  private letGoWhenIdle = false;
 
   /**
    * @param namespace the namespace to run in (null: the root namespace)
@@ -142,6 +147,7 @@ export class IpBatch {
     } catch (e) {
       return ops.map(() => ({ status: 'rejected', reason: e }));
     }
+    this.noteReferences(ops);
     return Promise.allSettled(ops.map((op, i) => this.one(op, lines[i]!)));
   }
 
@@ -164,6 +170,50 @@ export class IpBatch {
     this.nsInode = ino;
   }
 
+  // iproute2 (6.1) opens a namespace named by `link add … netns NS` or `link set … netns NS` and
+  // never closes it: for the life of this `ip` the namespace cannot go away, devices and all.
+  private noteReferences(ops: readonly IpOp[]): void {
+    const child = this.coproc.generation + (this.coproc.pid === null ? 1 : 0);
+    if (child !== this.referencedBy) {
+      this.referenced = new Set();
+      this.referencedBy = child;
+    }
+    for (const o of ops) {
+      const ref = o.op === 'veth.add' ? o.peerNamespace : o.op === 'link.set' ? o.set.namespace : undefined;
+      if (ref !== undefined) this.referenced.add(ref);
+    }
+  }
+
+  /** True when the running `ip` holds `namespace` open (it was given it by name; see {@link letGoOf}). */
+  holds(namespace: string): boolean {
+    return (
+      this.coproc.pid !== null &&
+      this.referencedBy === this.coproc.generation &&
+      this.referenced.has(namespace)
+    );
+  }
+
+  /**
+   * Lets the running `ip` go when it holds `namespace` open (iproute2 keeps every namespace it was
+   * given by name open for the rest of its life, and with it the namespace and its devices after
+   * `ip netns del`): at once when it is idle, else as soon as its last pending command has answered.
+   * The next command starts a new `ip`. Nothing in flight fails.
+   */
+  async letGoOf(namespace: string): Promise<void> {
+    if (!this.holds(namespace)) return;
+    if (this.inflight > 0) {
+      this.letGoWhenIdle = true;
+      return;
+    }
+    await this.retire();
+  }
+
+  private async retire(): Promise<void> {
+    this.letGoWhenIdle = false;
+    this.referenced = new Set();
+    await this.coproc.kill('SIGTERM');
+  }
+
   /**
    * Lets go of the `ip` process when its namespace was deleted (or replaced) behind tenantnet's back:
    * an idle `ip -n NS` would otherwise keep the deleted namespace, and every device in it, alive.
@@ -180,6 +230,15 @@ export class IpBatch {
   }
 
   private async one(op: IpOp, line: string): Promise<OpResult> {
+    this.inflight++;
+    try {
+      return await this.answer(op, line);
+    } finally {
+      if (--this.inflight === 0 && this.letGoWhenIdle) void this.retire();
+    }
+  }
+
+  private async answer(op: IpOp, line: string): Promise<OpResult> {
     let outcome: LineOutcome;
     try {
       outcome = await this.coproc.request((ctx) => {

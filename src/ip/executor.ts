@@ -2,7 +2,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { TenantnetError } from '../errors.js';
-import { NETNS_DIR } from '../net/namespace.js';
+import { NETNS_DIR, statNamespace } from '../net/namespace.js';
 import type { IpFamily, NamespaceName } from '../net/types.js';
 import { checkReferencedNamespaces, firstError, IpBatch, type OpResult } from './batch.js';
 import { batchLine } from './line.js';
@@ -18,8 +18,9 @@ export interface IpExecutor {
   /** Runs `ops` in order; reports each outcome. */
   settle(namespace: NamespaceName | null, ops: readonly IpOp[]): Promise<PromiseSettledResult<OpResult>[]>;
   /**
-   * The namespace is about to be deleted: let go of anything running inside it (the real executor
-   * closes its coprocesses there, which would keep the namespace alive). Optional.
+   * The namespace is about to be deleted: let go of anything running inside it or holding it (the
+   * real executor closes its coprocesses there, and lets go of any other `ip` that made a device in
+   * it: iproute2 keeps such a namespace open, which would keep it alive). Optional.
    */
   release?(namespace: NamespaceName): Promise<void>;
   /** The names of the namespaces that exist (`ls /run/netns`), sorted. Optional. */
@@ -111,12 +112,21 @@ function watchNamespaces(): void {
 }
 
 // The batch stays registered (its process is gone, a later command starts a new one): a caller may
-// hold it already, and only a registered batch is closed by closeIpBatches.
+// hold it already, and only a registered batch is closed by closeIpBatches. Batches elsewhere that
+// hold the deleted namespace open (they made a device in it) let their `ip` go too.
 function onNamespaceEvent(file: string | null): void {
   for (const b of batches.values()) {
+    if (file !== null && b.holds(file) && statNamespace(file as NamespaceName) === null) {
+      b.letGoOf(file).catch(() => {});
+    }
     if (b.namespace === null || (file !== null && b.namespace !== file)) continue;
     b.releaseIfGone().catch(() => {});
   }
+}
+
+/** Every shared batch (any namespace) whose `ip` holds `namespace` open lets it go (see IpBatch.letGoOf). */
+async function letGoOf(namespace: NamespaceName): Promise<void> {
+  await Promise.all([...batches.values()].map((b) => b.letGoOf(namespace)));
 }
 
 function stopWatchingIfIdle(): void {
@@ -157,8 +167,8 @@ export const batchExecutor: IpExecutor = {
     }
     return out;
   },
-  release(namespace) {
-    return closeIpBatches(namespace);
+  async release(namespace) {
+    await Promise.all([closeIpBatches(namespace), letGoOf(namespace)]);
   },
   restart(namespace) {
     return closeIpBatches(namespace);

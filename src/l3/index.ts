@@ -15,7 +15,14 @@ export {
 } from './desired.js';
 export { RouterNamespaceConflictError } from './errors.js';
 export { ROUTER_SYSCTLS, routerSysctls } from './namespace.js';
-export { EXTERNAL_INGRESS_MARK, floatingIpRules, L3_PREFIX, routerManager } from './nat.js';
+export {
+  addRouterRules,
+  EXTERNAL_INGRESS_MARK,
+  floatingIpRules,
+  L3_PREFIX,
+  L3_TAG,
+  routerManager,
+} from './nat.js';
 export { observeRouter, type RouterObserved, routerDevices } from './observe.js';
 export { planRouter, type RouterContext } from './plan.js';
 export { deleteRouter, processRouter, type RouterApplyWith, type RouterOutcome } from './router.js';

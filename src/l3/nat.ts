@@ -20,18 +20,43 @@ export const EXTERNAL_INGRESS_MARK = '0x2';
 /** The tag of every rule a router adds (the layout's own rules carry none). */
 export const L3_TAG = 'l3';
 
+// One manager per router namespace and executor, kept for the life of the process: after it applied
+// once it knows what its own chains hold, so its next apply (one floating IP added) takes the
+// iptables fast path and sends the change without reading the tables again.
+const managers = new WeakMap<IptablesExecutor, Map<string, IptablesManager>>();
+
 /**
  * A router namespace's iptables manager: prefix `l3`, IPv4, tables nat and mangle (the router's
- * namespace is its own, so no other manager competes there; IPv6 is routed, never NATed).
+ * namespace is its own, so no other manager competes there; IPv6 is routed, never NATed). The same
+ * manager is returned for a namespace and executor each time, its router rules (tag {@link L3_TAG})
+ * cleared: add them with {@link addRouterRules}. Its model is then exactly a new manager's, and what
+ * it remembers of its last apply (its believed tables) lets the engine's next apply skip a read.
  */
 export function routerManager(namespace: NamespaceName, executor: IptablesExecutor): IptablesManager {
-  return new IptablesManager({
-    namespace,
-    prefix: L3_PREFIX,
-    families: [4],
-    tables: ['nat', 'mangle'],
-    executor,
-  });
+  let byNamespace = managers.get(executor);
+  if (!byNamespace) {
+    byNamespace = new Map();
+    managers.set(executor, byNamespace);
+  }
+  let m = byNamespace.get(namespace);
+  if (!m) {
+    m = new IptablesManager({
+      namespace,
+      prefix: L3_PREFIX,
+      families: [4],
+      tables: ['nat', 'mangle'],
+      executor,
+    });
+    byNamespace.set(namespace, m);
+  }
+  m.table('nat').clearRulesByTag(L3_TAG);
+  m.table('mangle').clearRulesByTag(L3_TAG);
+  return m;
+}
+
+/** Forgets a router namespace's manager (the router is deleted: its namespace and tables go). */
+export function forgetRouterManager(namespace: NamespaceName, executor: IptablesExecutor): void {
+  managers.get(executor)?.delete(namespace);
 }
 
 /** The rule texts a floating IP adds, by chain (what `-D`/`-I` lines and tests look for). Pure. */
@@ -44,8 +69,8 @@ export function floatingIpRules(address: string, fixedIp: string) {
 }
 
 /**
- * Adds a router's rules to its manager's model (on top of the manager's layout; the model must hold
- * no router rules yet). Nothing without an IPv4 gateway. With one, as Neutron:
+ * Adds a router's rules to its manager's model (on top of the manager's layout; the model holds no
+ * router rules yet: see {@link routerManager}). Nothing without an IPv4 gateway. With one, as Neutron:
  * - nat POSTROUTING: `! -i qg ! -o qg -m conntrack ! --ctstate DNAT -j ACCEPT` — traffic between
  *   internal subnets is routed, not NATed (it never reaches the shared postrouting-bottom → snat);
  * - nat snat (after its jump to float-snat), SNAT on: `-o qg -j SNAT --to-source GW`, and DNATed

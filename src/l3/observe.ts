@@ -8,6 +8,7 @@ import type { InterfaceDriver, NetworkObserved, PlugObserved, PlugTarget } from 
 import { hostDevice } from '../interface/layout.js';
 import { observeIntegrationBridge } from '../interface/observe.js';
 import { OvsInterfaceDriver } from '../interface/ovs.js';
+import type { LinkInfo } from '../ip/links.js';
 import type { NamespaceState } from '../ip/observe.js';
 import { type Owner, ownerMark, parseOwnerMark, resourceId } from '../net/ownership.js';
 import { type DeviceName, mac, type NamespaceName } from '../net/types.js';
@@ -20,11 +21,11 @@ export interface RouterObserved {
   /** The router's owner and namespace (what was observed). */
   readonly owner: Owner;
   readonly namespace: NamespaceName;
-  /** The router's namespace; null when it is missing. */
+  /** The router's namespace (for a removal, its links only); null when it is missing. */
   readonly state: NamespaceState | null;
-  /** Its sysctls (`ROUTER_SYSCTL_KEYS`); null when the namespace is missing. */
+  /** Its sysctls (`ROUTER_SYSCTL_KEYS`); null when the namespace is missing (or for a removal). */
   readonly sysctls: Readonly<Record<string, string>> | null;
-  /** `iptables-save` (IPv4) inside it; null when the namespace is missing. */
+  /** `iptables-save` (IPv4) inside it; null when the namespace is missing (or for a removal). */
   readonly iptables: string | null;
   /** What the interface driver read for each plug, wanted or stale, by device name. */
   readonly plugs: ReadonlyMap<string, PlugObserved>;
@@ -68,11 +69,17 @@ export async function observeRouter(
   const ports: RouterPort[] = spec ? [...spec.interfaces, ...(spec.gateway ? [spec.gateway.port] : [])] : [];
   const ns = router.namespace;
   const nets = new Map(ports.map((p) => [ownerMark(p.request.network.owner), p.request.network]));
+  // A removal deletes the namespace: its settings and tables need no reading; nor do a missing
+  // namespace's (one directory listing says, where iptables-save would be a process that fails).
+  const settings = spec !== null && (await obs.namespaces()).includes(ns);
   const [state, sysctls, iptables, host, bridge, plugs, networks] = await Promise.all([
-    obs.namespace(ns),
-    obs.sysctls(ns, ROUTER_SYSCTL_KEYS),
-    obs.iptablesSave(ns, 4),
-    obs.namespace('host'),
+    // A removal needs only the namespace's links (one read): which ports are in it.
+    spec ? obs.namespace(ns) : obs.links(ns).then((links) => (links ? linksOnly(links) : null)),
+    settings ? obs.sysctls(ns, ROUTER_SYSCTL_KEYS) : null,
+    settings ? obs.iptablesSave(ns, 4) : null,
+    // Ports of a removal are found in the namespace (a veth's host end dies with it) and on the
+    // switch; the host place is read for them only where the driver's unplug needs it.
+    spec ? obs.namespace('host') : null,
     driver instanceof OvsInterfaceDriver ? observeIntegrationBridge(obs, driver.bridge) : null,
     Promise.all(
       ports.map(async (p) => [p.request.device, await driver.observePlug(obs, p.request)] as const),
@@ -92,7 +99,10 @@ export async function observeRouter(
   for (const e of bridge?.elsewhere.values() ?? []) see(e.port.owner, null);
   const stale = [...found.values()].map((f) => targetOf(f.owner, ns, f.mac));
   const plugMap = new Map<string, PlugObserved>(plugs);
-  for (const t of stale) plugMap.set(t.device, await driver.observePlug(obs, t));
+  for (const t of stale) {
+    if (!spec && goesWithNamespace(driver, t, state)) continue;
+    plugMap.set(t.device, await driver.observePlug(obs, t));
+  }
   return {
     owner: router.owner,
     namespace: ns,
@@ -103,6 +113,27 @@ export async function observeRouter(
     networks: new Map(networks),
     stale,
   };
+}
+
+function linksOnly(links: readonly LinkInfo[]): NamespaceState {
+  return { links, routes: [], rules: [], neighbours: [] };
+}
+
+/**
+ * True when deleting the router's namespace removes a plug whole: a veth (no OVS port) whose end is
+ * in the namespace takes its other end with it. Its unplug is then the namespace's deletion.
+ */
+export function goesWithNamespace(
+  driver: InterfaceDriver,
+  target: PlugTarget,
+  state: Pick<NamespaceState, 'links'> | null,
+): boolean {
+  const layout = driver.layout(target);
+  return (
+    layout.ovsPort === null &&
+    layout.style === 'veth' &&
+    (state?.links ?? []).some((l) => l.name === target.device)
+  );
 }
 
 /** The device names of a router's ports in its namespace, for tests and status. */

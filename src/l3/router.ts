@@ -9,7 +9,7 @@ import type { Executors } from '../reconcile/executors.js';
 import { Observation } from '../reconcile/observation.js';
 import type { Change } from '../reconcile/step.js';
 import { type RouterDesired, type RouterRef, routerNamespace, routerSpec } from './desired.js';
-import { observeRouter } from './observe.js';
+import { goesWithNamespace, observeRouter } from './observe.js';
 import { planRouter } from './plan.js';
 
 /** How a router verb applies its plan. */
@@ -44,9 +44,14 @@ export async function processRouter(desired: RouterDesired, opts: RouterApplyWit
   return { planned, operations: await applyOrThrow(planned, opts.executors) };
 }
 
+/** How long {@link deleteRouter} waits for the kernel to finish tearing the namespace down. */
+const TEARDOWN_WAIT_MS = 10_000;
+
 /**
  * Deletes a router: unplugs every port of it that is found (OVS rows first), then deletes its
- * namespace. Nothing there is success.
+ * namespace, and returns once the kernel has torn it down (the host ends of its veths, which go with
+ * the namespace, are gone: a router made again at once finds none of them). Nothing there is
+ * success.
  *
  * @throws {InvalidInputError} for a bad topology or router name, before anything runs
  */
@@ -58,7 +63,25 @@ export async function deleteRouter(router: RouterRef, opts: RouterApplyWith): Pr
   };
   const namespace = routerNamespace(owner, opts.executors.host.netnsPrefix);
   const obs = new Observation(opts.executors);
-  const planned = planRouter(null, await observeRouter({ owner, namespace }, obs, opts.driver), opts);
+  const observed = await observeRouter({ owner, namespace }, obs, opts.driver);
+  const planned = planRouter(null, observed, opts);
   if (planned.length === 0) return { planned, operations: 0 };
-  return { planned, operations: await applyOrThrow(planned, opts.executors) };
+  const operations = await applyOrThrow(planned, opts.executors);
+  const hostEnds = observed.stale
+    .filter((t) => goesWithNamespace(opts.driver, t, observed.state))
+    .flatMap((t) => opts.driver.layout(t).hostLinks);
+  await untilGone(opts.executors, hostEnds);
+  return { planned, operations };
+}
+
+// `ip netns del` returns before the kernel has destroyed the namespace's devices (and the far ends
+// of its veths): one link listing of the host place every few milliseconds until they are gone.
+async function untilGone(x: Executors, devices: readonly string[]): Promise<void> {
+  if (devices.length === 0) return;
+  const end = Date.now() + TEARDOWN_WAIT_MS;
+  for (;;) {
+    const links = await new Observation(x).links('host');
+    if (!links?.some((l) => devices.includes(l.name)) || Date.now() > end) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
 }

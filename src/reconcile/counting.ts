@@ -107,6 +107,8 @@ export function countingExecutors(x: Executors): CountingExecutors {
         return x.ip.settle(ns, ops);
       },
       ...(x.ip.release ? { release: (ns) => x.ip.release!(ns) } : {}),
+      // The engine's retry in a fresh ip (iproute2's stale name cache) must reach the real executor.
+      ...(x.ip.restart ? { restart: (ns) => x.ip.restart!(ns) } : {}),
       ...(x.ip.listNamespaces
         ? {
             listNamespaces: () => {

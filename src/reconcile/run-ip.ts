@@ -122,11 +122,14 @@ function mayBeStale(e: unknown): boolean {
   );
 }
 
-// A namespace that exists when it was to be made, or is gone when it was to be removed: what was
-// asked for is so (a race with another tool, or an apply killed between its read and its write).
+// A namespace that exists when it was to be made, or is gone when it was to be removed, or a link
+// that is gone when it was to be deleted (asked again in a fresh ip: not a stale name): what was
+// asked for is so (a race with another tool, the kernel still tearing down a deleted namespace and
+// the far ends of its veths, or an apply killed between its read and its write).
 function alreadySo(op: IpOp, e: unknown): boolean {
   return (
     (op.op === 'netns.add' && e instanceof ObjectExistsError) ||
-    (op.op === 'netns.del' && e instanceof ObjectNotFoundError)
+    (op.op === 'netns.del' && e instanceof ObjectNotFoundError) ||
+    (op.op === 'link.del' && e instanceof DeviceNotFoundError)
   );
 }

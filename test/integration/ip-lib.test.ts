@@ -358,3 +358,45 @@ test(
     assert.ok(Array.isArray(results[0]!.output) && Array.isArray(results[2]!.output));
   },
 );
+
+test(
+  'a namespace another batch made a device in goes when deleted: released, or deleted behind tenantnet’s back',
+  rootOnly,
+  async (t) => {
+    // iproute2 keeps a namespace given by name (`link add … peer … netns NS`) open for the life of
+    // the `ip`, so a long-lived batch would keep a deleted namespace, and the veth, alive.
+    const sb = sandbox(t);
+    const [a, b, c] = await spaces(sb, 3);
+    const ex = ip.batchExecutor;
+    const A = net.namespaceName(a!);
+    const veth = (name: string, peer: string, ns: string) =>
+      ex.apply(A, [
+        {
+          op: 'veth.add',
+          name: net.deviceName(sb.dev(name)),
+          peer: net.deviceName(sb.dev(peer)),
+          peerNamespace: net.namespaceName(ns),
+        },
+      ]);
+    const present = async (dev: string) =>
+      (await run(['ip', '-n', a!, '-o', 'link', 'show'])).stdout.includes(`${sb.dev(dev)}@`);
+    const gone = async (dev: string) => {
+      for (let i = 0; i < 50; i++) {
+        if (!(await present(dev))) return true;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return false;
+    };
+    await veth('x1', 'y1', b!);
+    assert.equal(ipBatch(A).holds(b!), true);
+    await ex.release!(net.namespaceName(b!));
+    await run(['ip', 'netns', 'del', b!]);
+    assert.equal(await gone('x1'), true, 'released before the deletion');
+    // Deleted by another tool: the watch on /run/netns lets go of it.
+    await veth('x2', 'y2', c!);
+    await run(['ip', 'netns', 'del', c!]);
+    assert.equal(await gone('x2'), true, 'deleted behind tenantnet’s back');
+    // The batch works on in a new ip.
+    assert.ok(Array.isArray((await ex.apply(A, [{ op: 'link.show' }]))[0]!.output));
+  },
+);

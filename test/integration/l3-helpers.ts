@@ -216,7 +216,7 @@ export async function ipJson(ns: string, ...args: string[]): Promise<Record<stri
   return JSON.parse((await run(['ip', '-n', ns, '-j', ...args])).stdout || '[]');
 }
 
-/** What a router namespace holds, comparable: links, addresses, routes, NAT rules, sysctls. */
+/** What a router namespace holds, comparable: addresses, routes, NAT rules (in order), sysctls. */
 export async function routerPicture(ns: string): Promise<string> {
   const [addr, routes, nat, sysctls] = await Promise.all([
     run(['ip', '-n', ns, '-o', 'addr', 'show']),
@@ -235,7 +235,15 @@ export async function routerPicture(ns: string): Promise<string> {
           .replace(/^\d+:\s+/, '')
           .replace(/valid_lft.*$/, '')
           .replace(/\[\d+:\d+\]/, ''),
-      )
+      );
+  // Devices made again get other indexes (addresses and routes list by index) and their IPv6
+  // link-local addresses go through DAD again: compare the sets, without those.
+  const sorted = (s: string) =>
+    clean(s)
+      .filter((l) => !/ fe80::/.test(l))
+      .sort()
       .join('\n');
-  return [clean(addr.stdout), routes.stdout, clean(nat.stdout), sysctls.stdout].join('\n---\n');
+  return [sorted(addr.stdout), sorted(routes.stdout), clean(nat.stdout).join('\n'), sysctls.stdout].join(
+    '\n---\n',
+  );
 }

@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import type { ConntrackFilter } from '../../src/iptables/conntrack.js';
 import { ROUTER_SYSCTLS } from '../../src/l3/namespace.js';
 import { L3_TAG, savedFloatingIps } from '../../src/l3/nat.js';
 import type { NamespaceName } from '../../src/net/types.js';
+import type { Change } from '../../src/reconcile/step.js';
 import { desired, ipOps, L3Host, topology } from './l3-fixtures.js';
 
 const NS = 'qrouter-t1.r1';
+
+/** Every conntrack filter of a router change's steps. */
+function conntrack(c: Change | undefined): ConntrackFilter[] {
+  return (c?.steps ?? []).flatMap((s) => (s.via === 'conntrack' ? s.filters : []));
+}
 
 function links(h: L3Host, ns: string | null): string[] {
   return (h.fakes.kernel.ns(ns)?.links ?? []).map((l) => l.name).filter((n) => n !== 'lo');
@@ -103,8 +110,7 @@ for (const backend of ['linuxbridge', 'ovs'] as const) {
         changes.map((c) => `${c.action} ${c.resource.kind}`),
         ['update router'],
       );
-      const ct = changes[0]!.steps.find((s) => s.via === 'conntrack');
-      assert.deepEqual(ct?.via === 'conntrack' && ct.filters, [
+      assert.deepEqual(conntrack(changes[0]), [
         { family: 4, dst: '172.24.4.100' },
         { family: 4, replySrc: '172.24.4.100' },
       ]);
@@ -125,11 +131,10 @@ for (const backend of ['linuxbridge', 'ovs'] as const) {
       await h.apply(desired());
       const moved = desired(topology({ floatingIps: [{ instance: 'vm2', address: '172.24.4.100' }] }));
       const changes = await h.plan(moved);
-      const ct = changes[0]!.steps.find((s) => s.via === 'conntrack');
-      assert.deepEqual(ct?.via === 'conntrack' && ct.filters.map((f) => f.dst ?? f.replySrc), [
-        '172.24.4.100',
-        '172.24.4.100',
-      ]);
+      assert.deepEqual(
+        conntrack(changes[0]).map((f) => f.dst ?? f.replySrc),
+        ['172.24.4.100', '172.24.4.100'],
+      );
       assert.deepEqual(ipOps(changes), [], 'the address stays');
       await h.apply(moved);
       assert.deepEqual([...savedFloatingIps(await nat(h))], [['172.24.4.100', '10.2.0.10']]);
@@ -197,11 +202,8 @@ for (const backend of ['linuxbridge', 'ovs'] as const) {
         'delete port qg_r1',
         'update router r1',
       ]);
-      const ct = changes.find((c) => c.resource.kind === 'router')!.steps.find((s) => s.via === 'conntrack');
-      assert.deepEqual(ct?.via === 'conntrack' && [...new Set(ct.filters.map((f) => f.dst ?? f.replySrc))], [
-        '172.24.4.100',
-        '172.24.4.2',
-      ]);
+      const ct = conntrack(changes.find((c) => c.resource.kind === 'router'));
+      assert.deepEqual([...new Set(ct.map((f) => f.dst ?? f.replySrc))], ['172.24.4.100', '172.24.4.2']);
       await h.apply(none);
       assert.equal(links(h, NS).filter((d) => d.startsWith('qg-')).length, 0);
       assert.doesNotMatch(await nat(h), /SNAT|DNAT|MARK/);
@@ -239,7 +241,11 @@ for (const backend of ['linuxbridge', 'ovs'] as const) {
       await h.apply(desired());
       const changes = await h.plan(null);
       assert.ok(changes.every((c) => c.action === 'delete'));
-      assert.deepEqual(changes.map((c) => c.resource.name).sort(), ['qg_r1', 'qr_r1_a', 'qr_r1_b', 'r1']);
+      // On OVS the rows go first; a veth (Linux bridge) goes, both ends, with the namespace.
+      assert.deepEqual(
+        changes.map((c) => c.resource.name).sort(),
+        backend === 'ovs' ? ['qg_r1', 'qr_r1_a', 'qr_r1_b', 'r1'] : ['r1'],
+      );
       await h.apply(null);
       assert.equal(h.fakes.kernel.ns(NS), undefined);
       const left = links(h, 'host').filter((n) => n.startsWith('tap') || n.startsWith('q'));
@@ -254,6 +260,32 @@ for (const backend of ['linuxbridge', 'ovs'] as const) {
     });
   });
 }
+
+test('an IPv6 subnet: the qr- port carries both families, IPv6 forwarding is on, nothing is NATed for it', async () => {
+  const h = new L3Host();
+  const input = topology();
+  const nets = input.networks!.map((n) =>
+    n.name === 'b'
+      ? {
+          name: 'b',
+          subnets: [
+            { cidr: '10.2.0.0/24', dhcp: false },
+            { cidr: 'fd00:2::/64', dhcp: false },
+          ],
+        }
+      : n,
+  );
+  const d = desired({ ...input, networks: nets as never });
+  await h.apply(d);
+  const ns = h.fakes.kernel.ns(NS)!;
+  assert.equal(ns.sysctl.get('net.ipv6.conf.all.forwarding'), '1');
+  const qr = ns.links.find((l) =>
+    l.addresses.some((a) => String((a as { cidr?: string }).cidr ?? a).startsWith('fd00:2::1')),
+  );
+  assert.ok(qr, 'a qr- port carries fd00:2::1/64');
+  assert.doesNotMatch(await h.fakes.iptables.save(NS, 6), /fd00/);
+  assert.deepEqual(await h.plan(d), []);
+});
 
 test('ports left on Open vSwitch after the namespace was deleted by hand are removed with the router', async () => {
   const h = new L3Host('ovs');
