@@ -4,6 +4,8 @@
  * and every error class flat, so one import catches any of them.
  */
 
+export * as deploy from './deploy/index.js';
+export { OpenVswitchUnavailableError, TopologyNotAppliedError } from './deploy/index.js';
 export * as dhcp from './dhcp/index.js';
 export { DhcpNoLeaseError } from './dhcp/index.js';
 export * from './errors.js';
@@ -19,6 +21,7 @@ export {
 } from './exec/index.js';
 export * as firewall from './firewall/index.js';
 export { BridgeNetfilterError, ConntrackZonesExhaustedError } from './firewall/index.js';
+export * as instance from './instance/index.js';
 // `interface` is reserved as a binding name only: `import { interface as iface } from 'tenantnet'`.
 export * as 'interface' from './interface/index.js';
 export { LocalVlansExhaustedError, PlugConflictError } from './interface/index.js';

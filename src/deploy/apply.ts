@@ -1,0 +1,173 @@
+// Applying and destroying one host's deployment of a topology: plan over one observation, apply in
+// the engine's phases under the host's apply lock, then the DHCP clients of instances (after their
+// networks' dnsmasq is up), and record the applied model. Destroy plans towards an empty model from
+// what the marks and the recorded model say. Neutron: the agents' full sync, and their teardown.
+import { instanceSpecs } from '../instance/desired.js';
+import { observeInstance } from '../instance/observe.js';
+import { planInstanceClients } from '../instance/plan.js';
+import type { Model } from '../model/types.js';
+import { type TopologyName, topologyName } from '../net/ownership.js';
+import { type ApplyEvent, type ApplyResult, applyChanges } from '../reconcile/apply.js';
+import type { Executors } from '../reconcile/executors.js';
+import { DEFAULT_APPLY_LOCK_WAIT_MS, takeApplyLock } from '../reconcile/lock.js';
+import type { Change } from '../reconcile/step.js';
+import { DeploymentObservation } from './observation.js';
+import { type DeploymentOptions, type DeploymentPlan, emptyModel, planDeployment } from './plan.js';
+import { forgetTopology, readRecordedModel, writeRecordedModel } from './record.js';
+
+/** Options of {@link applyDeployment} and {@link destroyDeployment}. */
+export interface DeploymentApplyOptions extends DeploymentOptions {
+  /** Every engine event, synchronously (both rounds). */
+  readonly onProgress?: (event: ApplyEvent) => void;
+  /** How long to wait for another apply holding the host's lock (ms; default 60 s). */
+  readonly lockWaitMs?: number;
+}
+
+/** What applying (or destroying) a deployment did. */
+export interface DeploymentResult {
+  /** State-changing operations sent, both rounds (0: the host was already as asked). */
+  readonly changes: number;
+  /** Every change planned (both rounds). */
+  readonly planned: readonly Change[];
+  /** True when every change is done. */
+  readonly ok: boolean;
+  /** The engine's result of each round that ran (the DHCP clients' second). */
+  readonly results: readonly ApplyResult[];
+}
+
+/** The first failed change of a result, as `kind name: message` (what a person reads). */
+export function firstFailure(result: DeploymentResult): string | null {
+  for (const r of result.results) {
+    for (const o of r.outcomes) {
+      if (o.status === 'failed') {
+        const msg = o.error instanceof Error ? o.error.message : String(o.error);
+        return `${o.change.resource.kind} ${o.change.resource.name}: ${msg}`;
+      }
+    }
+  }
+  return null;
+}
+
+async function run(
+  plan: { changes: readonly Change[]; clients: () => Promise<readonly Change[]> },
+  executors: Executors,
+  opts: DeploymentApplyOptions,
+  lock: Awaited<ReturnType<typeof takeApplyLock>>,
+): Promise<DeploymentResult> {
+  const results: ApplyResult[] = [];
+  const apply = async (changes: readonly Change[]) => {
+    if (changes.length === 0) return;
+    results.push(
+      await applyChanges(changes, executors, {
+        lock,
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+      }),
+    );
+  };
+  await apply(plan.changes);
+  const first = results[0];
+  const clients = first === undefined || first.ok ? await plan.clients() : [];
+  await apply(clients);
+  return {
+    changes: results.reduce((n, r) => n + r.changes, 0),
+    planned: [...plan.changes, ...clients],
+    ok: results.every((r) => r.ok),
+    results,
+  };
+}
+
+/** The DHCP clients still needed after the first round (a fresh read of the instances only). */
+async function clientsAfter(plan: DeploymentPlan, executors: Executors): Promise<readonly Change[]> {
+  if (plan.clients.length === 0) return [];
+  const obs = new DeploymentObservation(executors, { bridge: null });
+  const specs = instanceSpecs(plan.model, plan.driver, executors.host.netnsPrefix).filter(
+    (s) => s.address === 'dhcp',
+  );
+  const pairs = await Promise.all(
+    specs.map(async (spec) => ({ spec, observed: await observeInstance(spec, obs, plan.driver) })),
+  );
+  return planInstanceClients(pairs, executors.host);
+}
+
+/**
+ * Converges this host to `model`: under the host's apply lock, plans the deployment
+ * ({@link planDeployment}: one observation, every layer), applies it, then runs the DHCP clients of
+ * instances that do not hold their address yet, and, when everything is done, records the model
+ * (`<stateDir>/topologies/<topology>/model.json`: the `previous` of the next build and what
+ * `destroy` and `cleanup` know the topology by). An unchanged host sends nothing (`changes: 0`).
+ * A failure leaves what was done in place for the next apply to finish; the result says which change
+ * failed ({@link firstFailure}).
+ *
+ * @throws the planners' errors, before anything runs; `ApplyLockTimeoutError`
+ */
+export async function applyDeployment(
+  model: Model,
+  executors: Executors,
+  opts: DeploymentApplyOptions = {},
+): Promise<DeploymentResult> {
+  const lock = await takeApplyLock(executors.host.stateDir, opts.lockWaitMs ?? DEFAULT_APPLY_LOCK_WAIT_MS);
+  try {
+    return await lock.within(async () => {
+      const plan = await planDeployment(model, executors, opts);
+      const result = await run(
+        { changes: plan.changes, clients: () => clientsAfter(plan, executors) },
+        executors,
+        opts,
+        lock,
+      );
+      if (result.ok) await writeRecordedModel(executors.files, executors.host.stateDir, model);
+      return result;
+    });
+  } finally {
+    lock.release();
+  }
+}
+
+/** Does the switch hold rows of `topology`? (Which backend a topology without a record used.) */
+async function usesOvs(executors: Executors, topology: TopologyName): Promise<boolean> {
+  const ovs = await executors.ovs().catch(() => null);
+  if (!ovs) return false;
+  const seen = await ovs.observe({ ownerPrefix: `${topology}.` });
+  return seen.bridges.some((b) => b.ports.length > 0);
+}
+
+/**
+ * Plans the removal of everything `topology` made on this host (a plan towards an empty model, from
+ * the marks and the recorded model). Changes nothing.
+ */
+export async function planDestroy(
+  topology: string,
+  executors: Executors,
+  opts: DeploymentOptions = {},
+): Promise<DeploymentPlan> {
+  const t = topologyName(topology, 'topology');
+  const recorded = await readRecordedModel(executors.files, executors.host.stateDir, t);
+  const backend = recorded?.backend ?? ((await usesOvs(executors, t)) ? 'ovs' : 'linuxbridge');
+  return planDeployment(emptyModel(t, backend), executors, opts);
+}
+
+/**
+ * Removes everything `topology` made on this host and nothing else: namespaces (their switch rows
+ * first), dnsmasq and its files, network bridges, its firewall chains and sets, and its record.
+ * Running it again (or on a topology never applied) does nothing and succeeds.
+ *
+ * @throws {InvalidInputError} for a bad topology name, before anything runs; `ApplyLockTimeoutError`
+ */
+export async function destroyDeployment(
+  topology: string,
+  executors: Executors,
+  opts: DeploymentApplyOptions = {},
+): Promise<DeploymentResult> {
+  const t = topologyName(topology, 'topology');
+  const lock = await takeApplyLock(executors.host.stateDir, opts.lockWaitMs ?? DEFAULT_APPLY_LOCK_WAIT_MS);
+  try {
+    return await lock.within(async () => {
+      const plan = await planDestroy(t, executors, opts);
+      const result = await run({ changes: plan.changes, clients: async () => [] }, executors, opts, lock);
+      if (result.ok) await forgetTopology(executors.files, executors.host.stateDir, t);
+      return result;
+    });
+  } finally {
+    lock.release();
+  }
+}
