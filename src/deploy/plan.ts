@@ -21,6 +21,7 @@ import { planRouter } from '../l3/plan.js';
 import type { Model } from '../model/types.js';
 import type { TopologyName } from '../net/ownership.js';
 import type { Executors } from '../reconcile/executors.js';
+import { refKey } from '../reconcile/order.js';
 import type { Change, ResourceRef } from '../reconcile/step.js';
 import { OpenVswitchUnavailableError } from './errors.js';
 import { DeploymentObservation } from './observation.js';
@@ -72,6 +73,22 @@ export function hostResource(topology: TopologyName, name = 'host'): ResourceRef
 /** An empty model of `topology`: what `destroy` plans towards. */
 export function emptyModel(topology: TopologyName, backend: Model['backend'] = 'ovs'): Model {
   return { topology, backend, networks: [], routers: [], securityGroups: [], instances: [] };
+}
+
+/**
+ * The changes with a network's own change kept once: the router layer plans the L2 of the networks
+ * its ports are on (a Linux bridge's `brq`), as the deployment does for every network, from the same
+ * observation, so the two are the same change.
+ */
+function onceEach(changes: readonly Change[]): Change[] {
+  const seen = new Set<string>();
+  return changes.filter((c) => {
+    if (c.resource.kind !== 'network') return true;
+    const key = `${refKey(c.resource)} ${c.action} ${c.summary}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Is anything of the model plugged into a switch (so Open vSwitch is needed)? */
@@ -149,7 +166,7 @@ export async function planDeployment(
   return {
     model,
     driver,
-    changes,
+    changes: onceEach(changes),
     clients: planInstanceClients(pairs, executors.host),
     observation: obs,
     observed: {
