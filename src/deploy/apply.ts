@@ -10,6 +10,7 @@ import { type TopologyName, topologyName } from '../net/ownership.js';
 import { type ApplyEvent, type ApplyResult, applyChanges } from '../reconcile/apply.js';
 import type { Executors } from '../reconcile/executors.js';
 import { DEFAULT_APPLY_LOCK_WAIT_MS, takeApplyLock } from '../reconcile/lock.js';
+import { Observation } from '../reconcile/observation.js';
 import type { Change } from '../reconcile/step.js';
 import { DeploymentObservation } from './observation.js';
 import { type DeploymentOptions, type DeploymentPlan, emptyModel, planDeployment } from './plan.js';
@@ -131,6 +132,24 @@ async function usesOvs(executors: Executors, topology: TopologyName): Promise<bo
   return seen.bridges.some((b) => b.ports.length > 0);
 }
 
+/** How long a destroy waits for the kernel to finish tearing namespaces down. */
+const TEARDOWN_WAIT_MS = 10_000;
+
+/**
+ * `ip netns del` returns before the kernel has destroyed the namespace's devices and the far ends of
+ * their veths (the `tap` host ends of instances, which go with the namespace): reads the host
+ * place's links every few milliseconds until none carries the topology's mark (at most 10 s), so a
+ * destroy returns with the host clean and a topology applied again at once finds nothing in its way.
+ */
+async function untilLinksGone(x: Executors, topology: TopologyName): Promise<void> {
+  const end = Date.now() + TEARDOWN_WAIT_MS;
+  for (;;) {
+    const links = (await new Observation(x).links('host')) ?? [];
+    if (!links.some((l) => l.owner?.startsWith(`${topology}.`)) || Date.now() > end) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /**
  * Plans the removal of everything `topology` made on this host (a plan towards an empty model, from
  * the marks and the recorded model). Changes nothing.
@@ -164,7 +183,10 @@ export async function destroyDeployment(
     return await lock.within(async () => {
       const plan = await planDestroy(t, executors, opts);
       const result = await run({ changes: plan.changes, clients: async () => [] }, executors, opts, lock);
-      if (result.ok) await forgetTopology(executors.files, executors.host.stateDir, t);
+      if (result.ok) {
+        await untilLinksGone(executors, t);
+        await forgetTopology(executors.files, executors.host.stateDir, t);
+      }
       return result;
     });
   } finally {

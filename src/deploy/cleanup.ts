@@ -47,13 +47,23 @@ function topologyOf(text: string | null | undefined): TopologyName | null {
   }
 }
 
-/** Topologies whose marks are on this host: namespaces, dnsmasq directories, switch rows, host links, records. */
-export async function topologiesOnHost(obs: Observation): Promise<TopologyName[]> {
+/** One trace of a topology on the host: what carries its mark, and where. */
+export interface Trace {
+  readonly topology: TopologyName;
+  /** `namespace NAME`, `dnsmasq directory DIR`, `OVS port NAME on BRIDGE`, `link NAME`, `record DIR`. */
+  readonly what: string;
+}
+
+/**
+ * Everything on this host that carries a topology's mark: namespaces of the name scheme, dnsmasq
+ * directories, switch rows, host-place links, records under the state directory. Read-only.
+ */
+export async function tracesOnHost(obs: Observation): Promise<Trace[]> {
   const x = obs.executors;
   const prefix = x.host.netnsPrefix;
-  const found = new Set<TopologyName>();
-  const add = (t: TopologyName | null) => {
-    if (t) found.add(t);
+  const out: Trace[] = [];
+  const add = (t: TopologyName | null, what: string) => {
+    if (t) out.push({ topology: t, what });
   };
   const [namespaces, dhcpDirs, rows, host, records] = await Promise.all([
     obs.namespaces(),
@@ -62,14 +72,22 @@ export async function topologiesOnHost(obs: Observation): Promise<TopologyName[]
     obs.namespace('host'),
     x.files.list(topologiesDir(x.host.stateDir)),
   ]);
-  for (const n of [...namespaces, ...dhcpDirs]) add(parseNamespace(n, prefix)?.topology ?? null);
+  for (const n of namespaces) add(parseNamespace(n, prefix)?.topology ?? null, `namespace ${n}`);
+  for (const d of dhcpDirs) add(parseNamespace(d, prefix)?.topology ?? null, `dnsmasq directory ${d}`);
   for (const b of rows?.bridges ?? []) {
-    for (const p of b.ports) add(topologyOf(parseOwnerMark(p.owner)?.topology));
-    if (b.owner) add(topologyOf(parseOwnerMark(b.owner)?.topology));
+    for (const p of b.ports)
+      add(topologyOf(parseOwnerMark(p.owner)?.topology), `OVS port ${p.name} on ${b.name}`);
+    if (b.owner) add(topologyOf(parseOwnerMark(b.owner)?.topology), `OVS bridge ${b.name}`);
   }
-  for (const l of host?.links ?? []) add(topologyOf(l.owner ? parseOwnerMark(l.owner)?.topology : null));
-  for (const r of records) add(topologyOf(r));
-  return [...found].sort();
+  for (const l of host?.links ?? [])
+    add(topologyOf(l.owner ? parseOwnerMark(l.owner)?.topology : null), `link ${l.name}`);
+  for (const r of records) add(topologyOf(r), `record ${r}`);
+  return out;
+}
+
+/** Topologies whose marks are on this host ({@link tracesOnHost}), sorted. */
+export async function topologiesOnHost(obs: Observation): Promise<TopologyName[]> {
+  return [...new Set((await tracesOnHost(obs)).map((t) => t.topology))].sort();
 }
 
 /**

@@ -9,7 +9,14 @@ export {
   firstFailure,
   planDestroy,
 } from './apply.js';
-export { type CleanupOptions, type CleanupResult, cleanupHost, topologiesOnHost } from './cleanup.js';
+export {
+  type CleanupOptions,
+  type CleanupResult,
+  cleanupHost,
+  type Trace,
+  topologiesOnHost,
+  tracesOnHost,
+} from './cleanup.js';
 export { OpenVswitchUnavailableError, TopologyNotAppliedError } from './errors.js';
 export { DeploymentObservation, type DeploymentObservationOptions } from './observation.js';
 export {

@@ -10,7 +10,7 @@ import {
   deploymentStatus,
   destroyDeployment,
   firstFailure,
-  topologiesOnHost,
+  tracesOnHost,
   verifyPath,
 } from '../../deploy/index.js';
 import { Observation } from '../../reconcile/index.js';
@@ -40,8 +40,8 @@ export interface DemoResult {
   readonly status: DeploymentStatus | null;
   /** Destroyed at the end (false with --keep). */
   readonly destroyed: boolean;
-  /** Anything of the topology still on the host after the destroy. */
-  readonly leftovers: boolean;
+  /** What of the topology is still on the host after the destroy (empty: nothing). */
+  readonly leftovers: readonly string[];
   readonly ok: boolean;
 }
 
@@ -107,19 +107,19 @@ export const command = defineCommand({
         }
       }
       const leftovers = options.keep
-        ? false
-        : (await topologiesOnHost(new Observation(x))).includes(topology);
+        ? []
+        : (await tracesOnHost(new Observation(x))).filter((t) => t.topology === topology).map((t) => t.what);
       const ok =
         applied.ok &&
         verify !== null &&
         verify.failed === 0 &&
         (status?.healthy ?? false) &&
-        (options.keep || (destroyed && !leftovers));
+        (options.keep || (destroyed && leftovers.length === 0));
       const result: DemoResult = { topology, file, apply, verify, status, destroyed, leftovers, ok };
       out.result(result, (r) =>
         r.ok
           ? `demo ok: ${r.verify?.passed} checks met their expectation${options.keep ? '; kept applied' : ', destroyed, nothing left behind'}`
-          : `demo FAILED${r.apply.error ? `: ${r.apply.error}` : ''}${r.verify ? ` (${r.verify.failed} check(s) failed)` : ''}${r.leftovers ? ' (leftovers on the host)' : ''}`,
+          : `demo FAILED${r.apply.error ? `: ${r.apply.error}` : ''}${r.verify ? ` (${r.verify.failed} check(s) failed)` : ''}${r.leftovers.length > 0 ? ` (left on the host: ${r.leftovers.join(', ')})` : ''}`,
       );
       return ok ? 0 : 1;
     });
