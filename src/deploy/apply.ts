@@ -141,7 +141,7 @@ const TEARDOWN_WAIT_MS = 10_000;
  * place's links every few milliseconds until none carries the topology's mark (at most 10 s), so a
  * destroy returns with the host clean and a topology applied again at once finds nothing in its way.
  */
-async function untilLinksGone(x: Executors, topology: TopologyName): Promise<void> {
+export async function untilLinksGone(x: Executors, topology: TopologyName): Promise<void> {
   const end = Date.now() + TEARDOWN_WAIT_MS;
   for (;;) {
     const links = (await new Observation(x).links('host')) ?? [];

@@ -12,7 +12,7 @@ import type { Executors } from '../reconcile/executors.js';
 import { DEFAULT_APPLY_LOCK_WAIT_MS, takeApplyLock } from '../reconcile/lock.js';
 import { Observation } from '../reconcile/observation.js';
 import type { Change } from '../reconcile/step.js';
-import { planDestroy } from './apply.js';
+import { planDestroy, untilLinksGone } from './apply.js';
 import type { DeploymentOptions } from './plan.js';
 import { forgetTopology, recordedTopologies, topologiesDir } from './record.js';
 

@@ -26,7 +26,7 @@ export interface CliHost {
   readonly stateDir: string;
   readonly dir: string;
   readonly globals: readonly string[];
-  /** Runs `tenantnet ARGS... GLOBALS...`. */
+  /** Runs `tenantnet GLOBALS... ARGS...` (global options first, so `exec … -- CMD` keeps them). */
   cli(args: readonly string[], opts?: { timeoutMs?: number }): Promise<CliRun>;
   /** Writes a topology file: `examples/<example>` with its name replaced by `name`, edited by `edit`. */
   topologyFile(example: string, name: string, edit?: (text: string) => string, file?: string): string;
@@ -57,7 +57,7 @@ export function cliHost(sb: Sandbox, host: { ovs?: OvsSandbox; hostNs?: string }
     dir,
     globals,
     async cli(args, opts = {}) {
-      const r = await run([process.execPath, '--import', 'tsx', MAIN, ...args, ...globals], {
+      const r = await run([process.execPath, '--import', 'tsx', MAIN, ...globals, ...args], {
         check: false,
         timeoutMs: opts.timeoutMs ?? 120_000,
       });
