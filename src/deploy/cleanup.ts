@@ -123,8 +123,12 @@ export async function cleanupHost(executors: Executors, opts: CleanupOptions = {
               ...(lock ? { lock } : {}),
               ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
             });
-      if (result === null || result.ok)
-        for (const t of found) await forgetTopology(x.files, x.host.stateDir, t);
+      if (result === null || result.ok) {
+        for (const t of found) {
+          await untilLinksGone(x, t);
+          await forgetTopology(x.files, x.host.stateDir, t);
+        }
+      }
       if (removeScript) await x.files.removeTree(posix.dirname(script));
       return {
         topologies: found,
