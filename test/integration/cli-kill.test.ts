@@ -31,7 +31,11 @@ test('kill -9 during apply, then apply converges (twice, at different points)', 
     child.kill('SIGKILL');
     await once(child, 'exit');
     const again = await host.cli(['apply', file, '--json']);
-    assert.equal(again.exitCode, 0, `after a kill at ${delayMs} ms (${progress.split('\n').length} progress lines):\n${again.stderr}`);
+    assert.equal(
+      again.exitCode,
+      0,
+      `after a kill at ${delayMs} ms (${progress.split('\n').length} progress lines):\n${again.stderr}`,
+    );
     const third = await host.cli(['apply', file, '--json']);
     assert.equal(third.json<{ changes: number }>().changes, 0, third.stdout);
     const status = await host.cli(['status', file]);
@@ -41,16 +45,25 @@ test('kill -9 during apply, then apply converges (twice, at different points)', 
   }
 });
 
-test('a second apply while one runs waits for the host lock, then finds nothing to do', rootOnly, async (t) => {
-  const sb = sandbox(t);
-  const hostNs = await sb.namespace('host');
-  const host = cliHost(sb, { hostNs });
-  const file = host.topologyFile('linuxbridge.yaml', sb.prefix);
-  sb.defer(() => host.cli(['destroy', file]));
-  const [a, b] = await Promise.all([host.cli(['apply', file, '--json']), host.cli(['apply', file, '--json'])]);
-  assert.equal(a.exitCode, 0, a.stderr);
-  assert.equal(b.exitCode, 0, b.stderr);
-  const counts = [a.json<{ changes: number }>().changes, b.json<{ changes: number }>().changes].sort((x, y) => x - y);
-  assert.equal(counts[0], 0, 'the second apply ran after the first and found the host converged');
-  assert.ok(counts[1]! > 0);
-});
+test(
+  'a second apply while one runs waits for the host lock, then finds nothing to do',
+  rootOnly,
+  async (t) => {
+    const sb = sandbox(t);
+    const hostNs = await sb.namespace('host');
+    const host = cliHost(sb, { hostNs });
+    const file = host.topologyFile('linuxbridge.yaml', sb.prefix);
+    sb.defer(() => host.cli(['destroy', file]));
+    const [a, b] = await Promise.all([
+      host.cli(['apply', file, '--json']),
+      host.cli(['apply', file, '--json']),
+    ]);
+    assert.equal(a.exitCode, 0, a.stderr);
+    assert.equal(b.exitCode, 0, b.stderr);
+    const counts = [a.json<{ changes: number }>().changes, b.json<{ changes: number }>().changes].sort(
+      (x, y) => x - y,
+    );
+    assert.equal(counts[0], 0, 'the second apply ran after the first and found the host converged');
+    assert.ok(counts[1]! > 0);
+  },
+);
