@@ -152,7 +152,10 @@ test('a missing Open vSwitch is named with its socket and how to start it', () =
 
 test('backend ovs without a reachable ovsdb-server: exit 1, naming the socket and how to start it', async () => {
   const file = join(dir, 'ovs.yaml');
-  writeFileSync(file, 'name: noovs\nnetworks:\n  - { name: a, cidr: 10.0.0.0/24 }\ninstances:\n  - { name: vm1, network: a }\n');
+  writeFileSync(
+    file,
+    'name: noovs\nnetworks:\n  - { name: a, cidr: 10.0.0.0/24 }\ninstances:\n  - { name: vm1, network: a }\n',
+  );
   for (const verb of ['plan', 'apply']) {
     const r = await cli('--state-dir', dir, '--ovsdb', join(dir, 'nowhere.sock'), verb, file);
     assert.equal(r.exitCode, 1, `${verb}: ${r.stderr}`);
