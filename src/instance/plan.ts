@@ -7,6 +7,7 @@
 import { dhcpClientStep } from '../dhcp/client.js';
 import type { InterfaceDriver } from '../interface/driver.js';
 import { planInitL3 } from '../interface/init-l3.js';
+import type { NamespaceState } from '../ip/observe.js';
 import type { IpOp } from '../ip/ops.js';
 import { ownerMark } from '../net/ownership.js';
 import { deviceName } from '../net/types.js';
@@ -75,6 +76,26 @@ function staleSteps(spec: InstanceSpec | null, observed: InstanceObserved, drive
 }
 
 /**
+ * The namespace as it will be once the stale steps ran: links they delete there gone, with their
+ * routes (the kernel removes those with the device, so init_l3 must not remove them again).
+ */
+function withoutStale(state: NamespaceState | null, stale: readonly Step[]): NamespaceState | null {
+  if (state === null) return null;
+  const gone = new Set<string>();
+  for (const s of stale) {
+    if (s.via === 'ip' && s.place !== 'host')
+      for (const o of s.ops) if (o.op === 'link.del') gone.add(o.name);
+    if (s.via === 'ovs') for (const o of s.ops) if (o.op === 'port.del') gone.add(o.name);
+  }
+  if (gone.size === 0) return state;
+  return {
+    ...state,
+    links: state.links.filter((l) => !gone.has(l.name)),
+    routes: state.routes.filter((r) => r.dev === null || !gone.has(r.dev)),
+  };
+}
+
+/**
  * Plans an instance: `spec` towards what `observed` holds, or `null` to remove it. [] when it is as
  * wanted. Otherwise: a `delete` change for what is in the way (rows and links of its port from
  * another wiring); the driver's plug changes; the instance's change (after its port): the namespace
@@ -120,7 +141,7 @@ export function planInstance(
   if (spec.address === 'static') {
     const ops = planInitL3(
       { device: spec.request.device, place: spec.namespace, cidrs: spec.cidrs, gateways: spec.gateways },
-      observed.state,
+      withoutStale(observed.state, stale),
     );
     if (ops.length > 0) steps.push({ via: 'ip', phase: 'l3', place: spec.namespace, ops });
   }
