@@ -93,8 +93,9 @@ function conntrackFilters(spec: RouterSpec | null, observed: RouterObserved): Co
  *   MAC set to itself: with `arp_notify` the kernel announces every address of the port), the NAT
  *   rules (one iptables step when any line differs) and the conntrack deletes of floating IPs that
  *   went away.
- * Pure: it reads nothing and runs nothing (the iptables manager it builds applies when the engine
- * calls it).
+ * Pure: it reads nothing and runs nothing. The iptables model it fills is the namespace's manager
+ * kept for the process ({@link routerManager}, its router rules reset first: the model is exactly a
+ * new manager's), which applies when the engine calls it.
  *
  * @throws {PlugConflictError} / {BridgeNotFoundError} from the driver; {RouterNamespaceConflictError}
  */
