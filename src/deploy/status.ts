@@ -1,6 +1,8 @@
 // The status of one host's deployment: every resource of the model with its kernel names and health,
 // from the same plan apply would make (what apply would change is drift), so status and apply can
 // never disagree. Neutron: `openstack network agent list` / port status, for one host, from the kernel.
+import { networkBridge } from '../interface/layout.js';
+import { OvsInterfaceDriver } from '../interface/ovs.js';
 import type { Model } from '../model/types.js';
 import type { Executors } from '../reconcile/executors.js';
 import type { Change } from '../reconcile/step.js';
@@ -144,10 +146,10 @@ export async function deploymentStatus(
       };
     }
     const layout =
-      plan.driver.kind === 'linuxbridge'
-        ? `brq${n.id.slice(0, 11)}`
-        : plan.driver.kind === 'ovs'
-          ? 'br-int'
+      plan.driver instanceof OvsInterfaceDriver
+        ? plan.driver.bridge
+        : plan.driver.kind === 'linuxbridge'
+          ? (networkBridge(n) as string)
           : null;
     return {
       name: n.name,
