@@ -133,19 +133,25 @@ async function usesOvs(executors: Executors, topology: TopologyName): Promise<bo
 }
 
 /** How long a destroy waits for the kernel to finish tearing namespaces down. */
-const TEARDOWN_WAIT_MS = 10_000;
+const TEARDOWN_WAIT_MS = 3_000;
 
 /**
  * `ip netns del` returns before the kernel has destroyed the namespace's devices and the far ends of
  * their veths (the `tap` host ends of instances, which go with the namespace): reads the host
- * place's links every few milliseconds until none carries the topology's mark (at most 10 s), so a
- * destroy returns with the host clean and a topology applied again at once finds nothing in its way.
+ * place's links every few milliseconds until none carries the topology's mark (at most `waitMs`,
+ * default 3 s), so a destroy returns with the host clean and a topology applied again at once finds
+ * nothing in its way. True when none is left.
  */
-export async function untilLinksGone(x: Executors, topology: TopologyName): Promise<void> {
-  const end = Date.now() + TEARDOWN_WAIT_MS;
+export async function untilLinksGone(
+  x: Executors,
+  topology: TopologyName,
+  waitMs = TEARDOWN_WAIT_MS,
+): Promise<boolean> {
+  const end = Date.now() + waitMs;
   for (;;) {
     const links = (await new Observation(x).links('host')) ?? [];
-    if (!links.some((l) => l.owner?.startsWith(`${topology}.`)) || Date.now() > end) return;
+    if (!links.some((l) => l.owner?.startsWith(`${topology}.`))) return true;
+    if (Date.now() > end) return false;
     await new Promise((r) => setTimeout(r, 20));
   }
 }
@@ -182,11 +188,21 @@ export async function destroyDeployment(
   try {
     return await lock.within(async () => {
       const plan = await planDestroy(t, executors, opts);
-      const result = await run({ changes: plan.changes, clients: async () => [] }, executors, opts, lock);
-      if (result.ok) {
+      let result = await run({ changes: plan.changes, clients: async () => [] }, executors, opts, lock);
+      if (result.ok && !(await untilLinksGone(executors, t))) {
+        // A namespace held past its deletion (a socket of a process that lived there) keeps the
+        // host ends of its veths: removed as links whose namespace is gone.
+        const again = await planDestroy(t, executors, opts);
+        const second = await run({ changes: again.changes, clients: async () => [] }, executors, opts, lock);
+        result = {
+          changes: result.changes + second.changes,
+          planned: [...result.planned, ...second.planned],
+          ok: second.ok,
+          results: [...result.results, ...second.results],
+        };
         await untilLinksGone(executors, t);
-        await forgetTopology(executors.files, executors.host.stateDir, t);
       }
+      if (result.ok) await forgetTopology(executors.files, executors.host.stateDir, t);
       return result;
     });
   } finally {

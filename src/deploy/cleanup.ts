@@ -125,7 +125,12 @@ export async function cleanupHost(executors: Executors, opts: CleanupOptions = {
             });
       if (result === null || result.ok) {
         for (const t of found) {
-          await untilLinksGone(x, t);
+          if (!(await untilLinksGone(x, t))) {
+            // Host ends of veths whose namespace is held past its deletion: removed by name.
+            const again = (await planDestroy(t, x, opts)).changes;
+            if (again.length > 0) await applyChanges(again, x, { ...(lock ? { lock } : {}) });
+            await untilLinksGone(x, t);
+          }
           await forgetTopology(x.files, x.host.stateDir, t);
         }
       }

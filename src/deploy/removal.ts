@@ -164,6 +164,30 @@ export async function planDhcpServerRemoval(
 }
 
 /**
+ * The namespace of the resource a port belongs to, from the port's name: `vm_X` (instance X),
+ * `dhcp_N` (network N's DHCP server), `qr_R_N` and `qg_R` (router R); null for another name. Pure.
+ */
+export function portParent(
+  port: string,
+  topology: TopologyName,
+  prefix: Observation['executors']['host']['netnsPrefix'],
+): string | null {
+  const at = port.indexOf('_');
+  if (at < 0) return null;
+  const lead = port.slice(0, at);
+  const rest = port.slice(at + 1);
+  const kind: NamespaceKind | null =
+    lead === 'vm' ? 'instance' : lead === 'dhcp' ? 'dhcp' : lead === 'qr' || lead === 'qg' ? 'router' : null;
+  if (kind === null || rest === '') return null;
+  const name = kind === 'router' ? rest.split('_')[0]! : rest;
+  try {
+    return namespaceFor(kind, topology, name as ResourceName, prefix);
+  } catch {
+    return null;
+  }
+}
+
+/**
  * Plans the removal of every namespace-holding resource of `topology` that `wanted` does not list,
  * and of host-place network bridges (links marked by one of its networks) it does not want.
  */
@@ -196,11 +220,21 @@ export async function planLeftovers(
     }),
   );
   const host = await obs.namespace('host');
+  const existing = new Set<string>(await obs.namespaces());
   const bridges: IpOp[] = [];
+  const dangling: IpOp[] = [];
   for (const l of host?.links ?? []) {
     const o = l.owner ? parseOwnerMark(l.owner) : null;
-    if (o && o.topology === topology && o.kind === 'network' && !wanted.networks.has(o.name)) {
+    if (!o || o.topology !== topology) continue;
+    if (o.kind === 'network' && !wanted.networks.has(o.name))
       bridges.push({ op: 'link.del', name: deviceName(l.name) });
+    if (o.kind === 'port') {
+      const parent = portParent(o.name, topology, x.host.netnsPrefix);
+      // A port of a resource whose namespace is gone (or still going: a socket of a process that
+      // lived there can hold a deleted namespace for minutes) and not wanted: its host links dangle.
+      if (parent && !wanted.namespaces.has(parent) && !existing.has(parent)) {
+        dangling.push({ op: 'link.del', name: deviceName(l.name) });
+      }
     }
   }
   const changes = parts.flat();
@@ -210,6 +244,14 @@ export async function planLeftovers(
       action: 'delete',
       summary: `- network bridges ${bridges.map((b) => (b.op === 'link.del' ? b.name : '')).join(' ')}`,
       steps: [{ via: 'ip', phase: 'bridge', place: 'host', ops: bridges }],
+    });
+  }
+  if (dangling.length > 0) {
+    changes.push({
+      resource: { topology, kind: 'host', name: 'ports' },
+      action: 'delete',
+      summary: `- host links of ports whose namespace is gone: ${dangling.map((b) => (b.op === 'link.del' ? b.name : '')).join(' ')}`,
+      steps: [{ via: 'ip', phase: 'bridge', place: 'host', ops: dangling }],
     });
   }
   return changes;

@@ -2,9 +2,11 @@
 // refused (FILE:LINE:COL, exit 2, nothing on the host changed), plan, apply, an idempotent re-apply
 // (0 changes), status, verify, things deleted by hand (a namespace, an OVS port, a firewall rule, a
 // dead dnsmasq) flagged by status and repaired by apply, incremental edits that change only what
-// changed, exec into instances, routers and DHCP namespaces, destroy, and cleanup of a topology whose
+// changed (an established flow through a dropped floating IP cut, one still allowed kept), exec into instances, routers and DHCP namespaces, destroy, and cleanup of a topology whose
 // record is gone while foreign namespaces, ports and rules stay.
 import assert from 'node:assert/strict';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdir } from 'node:fs/promises';
 import { test } from 'node:test';
 import { run } from '../../src/exec/run.js';
@@ -39,6 +41,46 @@ interface Status {
     problems: string[];
   }[];
   firewall: { healthy: boolean; problems: string[] };
+}
+
+/** A process in a namespace, in its own process group (killed with everything it forked). */
+function spawnIn(namespace: string, argv: string[], stdio: 'ignore' | 'pipe' = 'ignore'): ChildProcess {
+  const child = spawn('ip', ['netns', 'exec', namespace, ...argv], { detached: true, stdio });
+  child.on('error', () => {});
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  try {
+    process.kill(-(child.pid as number), 'SIGKILL');
+  } catch {}
+  await exited;
+}
+
+/** A long-lived TCP connection from `namespace` to `to:port` (an echo server there): lines sent come back. */
+function flow(namespace: string, to: string, port: number) {
+  const child = spawnIn(namespace, ['socat', '-', `TCP:${to}:${port},connect-timeout=2`], 'pipe');
+  let got = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    got += d.toString();
+  });
+  return {
+    async roundTrip(text: string, ms = 3000): Promise<boolean> {
+      if (child.exitCode !== null || child.stdin!.destroyed) return false;
+      child.stdin!.write(`${text}\n`);
+      for (const end = Date.now() + ms; Date.now() < end; ) {
+        if (got.includes(text)) return true;
+        if (child.exitCode !== null) return false;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      return false;
+    },
+    close(): void {
+      void stop(child);
+    },
+  };
 }
 
 const BAD: { what: string; edit: (t: string) => string; message: RegExp }[] = [
@@ -236,7 +278,26 @@ test('a topology through its life with the CLI (OVS)', rootOnly, async (t) => {
       !touched2.some((r) => r.startsWith('instance/web1') || r.startsWith('instance/db1')),
       touched2.join(' '),
     );
-    assert.equal((await host.cli(['apply', noFip])).exitCode, 0);
+    // Two established flows to web1's port 80: one through the floating IP (cut when it goes), one
+    // from db1 (still allowed: it continues).
+    const server = spawnIn(ns('vm', 'web1'), ['socat', 'TCP-LISTEN:80,reuseaddr,fork', 'PIPE']);
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const viaFip = flow(ns('vm', 'upstream'), '172.24.4.20', 80);
+      const direct = flow(ns('vm', 'db1'), '10.10.1.10', 80);
+      try {
+        assert.ok(await viaFip.roundTrip('before-1'), 'the flow through the floating IP works');
+        assert.ok(await direct.roundTrip('before-2'), 'the direct flow works');
+        assert.equal((await host.cli(['apply', noFip])).exitCode, 0);
+        assert.equal(await viaFip.roundTrip('after-1', 2000), false, 'cut within 2 s of apply returning');
+        assert.ok(await direct.roundTrip('after-2'), 'the flow that stays allowed continues');
+      } finally {
+        viaFip.close();
+        direct.close();
+      }
+    } finally {
+      await stop(server);
+    }
     const s2 = (await host.cli(['status', noFip, '--json'])).json<Status>();
     assert.equal(s2.instances.find((i) => i.name === 'web1')!.floatingIp, null);
     assert.equal(s2.healthy, true);

@@ -145,3 +145,15 @@ async function planDestroy2(x: ReturnType<typeof host>) {
   const { planDestroy } = await import('../../src/deploy/index.js');
   return (await planDestroy('dp1', x.executors)).changes;
 }
+
+test('a port name says which namespace its resource has (what dangling host links are found by)', async () => {
+  const { portParent } = await import('../../src/deploy/removal.js');
+  const t = 'dp1' as TopologyName;
+  const p = 'x-' as never;
+  assert.equal(portParent('vm_web1', t, p), 'x-vm-dp1.web1');
+  assert.equal(portParent('dhcp_web', t, p), 'x-qdhcp-dp1.web');
+  assert.equal(portParent('qr_r1_web', t, p), 'x-qrouter-dp1.r1');
+  assert.equal(portParent('qg_r1', t, p), 'x-qrouter-dp1.r1');
+  assert.equal(portParent('other', t, p), null);
+  assert.equal(portParent('vm_', t, p), null);
+});
