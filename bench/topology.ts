@@ -22,7 +22,12 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { applyDeployment, destroyDeployment, planDeployment } from '../src/deploy/index.js';
+import {
+  applyDeployment,
+  type DeploymentResult,
+  destroyDeployment,
+  planDeployment,
+} from '../src/deploy/index.js';
 import { run } from '../src/exec/run.js';
 import { buildModel } from '../src/model/build.js';
 import type { Model, TopologyInput } from '../src/model/types.js';
@@ -95,24 +100,35 @@ function topology(name: string, n: number, extra = 0): TopologyInput {
 
 interface Step {
   ms: number;
+  /** Time per pass and phase of each apply round (ms), and the plan before them. */
+  phases: Record<string, number>;
   processes: number;
   operations: number;
   stateChanging: number;
 }
 
-async function step(
-  c: CountingExecutors,
-  fn: () => Promise<{ changes: number; ok: boolean }>,
-): Promise<Step> {
+async function step(c: CountingExecutors, fn: () => Promise<DeploymentResult>): Promise<Step> {
   c.reset();
   const before = spawned;
-  let changes = 0;
+  let result: DeploymentResult | null = null;
   const t = await timed(async () => {
-    const r = await fn();
-    if (!r.ok) throw new Error('bench: an apply failed');
-    changes = r.changes;
+    result = await fn();
+    if (!result.ok) throw new Error('bench: an apply failed');
   });
-  return { ms: t, processes: spawned - before, operations: changes, stateChanging: stateChanging(c.counts) };
+  const r = result as unknown as DeploymentResult;
+  const phases: Record<string, number> = {};
+  r.results.forEach((res, round) => {
+    for (const p of res.timings) phases[`${round ? 'clients ' : ''}${p.pass} ${p.phase}`] = p.ms;
+  });
+  const applied = Object.values(phases).reduce((x, y) => x + y, 0);
+  phases['plan and the rest'] = t - applied;
+  return {
+    ms: t,
+    phases,
+    processes: spawned - before,
+    operations: r.changes,
+    stateChanging: stateChanging(c.counts),
+  };
 }
 
 async function main() {
@@ -221,6 +237,10 @@ async function main() {
           ],
         ),
         `peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB`,
+        `add one instance (N=${N}), by phase: ${Object.entries(addOne.phases)
+          .filter(([, v]) => v >= 1)
+          .map(([k, v]) => `${k} ${ms(v, 0)}`)
+          .join(', ')}`,
       ].join('\n'),
     );
   } finally {

@@ -77,12 +77,19 @@ async function run(
   };
 }
 
-/** The DHCP clients still needed after the first round (a fresh read of the instances only). */
+/**
+ * The DHCP clients still needed after the first round: a fresh read of the instances the plan had a
+ * client for (the first round touches no other instance's address), so the cost follows the
+ * instances that need a lease, not the topology's size.
+ */
 async function clientsAfter(plan: DeploymentPlan, executors: Executors): Promise<readonly Change[]> {
-  if (plan.clients.length === 0) return [];
+  const needed = new Set(
+    plan.clients.filter((c) => c.resource.kind === 'instance').map((c) => c.resource.name),
+  );
+  if (needed.size === 0) return [];
   const obs = new DeploymentObservation(executors, { bridge: null });
   const specs = instanceSpecs(plan.model, plan.driver, executors.host.netnsPrefix).filter(
-    (s) => s.address === 'dhcp',
+    (s) => s.address === 'dhcp' && needed.has(s.owner.name),
   );
   const pairs = await Promise.all(
     specs.map(async (spec) => ({ spec, observed: await observeInstance(spec, obs, plan.driver) })),
