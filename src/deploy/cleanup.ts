@@ -1,7 +1,7 @@
 // Host cleanup: everything carrying tenantnet's marks that no recorded topology wants — namespaces of
 // the name scheme (with the `lo` mark), switch rows and host links by their owner marks, dnsmasq and
 // its files by their directory under the state directory, firewall chains and sets with the
-// topology — removed as a destroy of each topology found that way, and nothing else.
+// topology or by a prefix no known topology has — removed as a destroy of each topology found that way, and nothing else.
 // Neutron: neutron-netns-cleanup and neutron-ovs-cleanup in one.
 import { posix } from 'node:path';
 import { clientScriptPath } from '../instance/script.js';
@@ -13,6 +13,7 @@ import { DEFAULT_APPLY_LOCK_WAIT_MS, takeApplyLock } from '../reconcile/lock.js'
 import { Observation } from '../reconcile/observation.js';
 import type { Change } from '../reconcile/step.js';
 import { planDestroy, untilLinksGone } from './apply.js';
+import { planOrphanFirewalls } from './orphans.js';
 import type { DeploymentOptions } from './plan.js';
 import { forgetTopology, recordedTopologies, topologiesDir } from './record.js';
 
@@ -109,6 +110,7 @@ export async function cleanupHost(executors: Executors, opts: CleanupOptions = {
       const found = (await topologiesOnHost(new Observation(x))).filter((t) => !kept.includes(t));
       const changes: Change[] = [];
       for (const t of found) changes.push(...(await planDestroy(t, x, opts)).changes);
+      changes.push(...(await planOrphanFirewalls(new Observation(x), [...kept, ...found])));
       const script = clientScriptPath(x.host.stateDir);
       const removeScript = kept.length === 0 && (await x.files.read(script)) !== null;
       const removed = changes.map((c) => c.summary);

@@ -19,6 +19,7 @@ export {
 } from './cleanup.js';
 export { OpenVswitchUnavailableError, TopologyNotAppliedError } from './errors.js';
 export { DeploymentObservation, type DeploymentObservationOptions } from './observation.js';
+export { planOrphanFirewalls } from './orphans.js';
 export {
   type DeploymentObserved,
   type DeploymentOptions,
