@@ -13,7 +13,10 @@ import { cliHost } from './cli-helpers.js';
 
 const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 
-test('kill -9 during apply, then apply converges (twice, at different points)', rootOnly, async (t) => {
+test('kill -9 during apply, then apply converges (twice, at different points)', {
+  ...rootOnly,
+  timeout: 300_000,
+}, async (t) => {
   const sb = sandbox(t);
   const ovs = await ovsSandbox(t);
   const host = cliHost(sb, { ovs });
