@@ -1,6 +1,7 @@
-// `tenantnet cleanup` removes a topology whose record is gone (a crashed run), and a firewall a crash
-// left with nothing else, while a foreign namespace of the scheme's look, a foreign OVS port and a
-// foreign iptables rule stay.
+// `tenantnet exec` reaches instances, routers and DHCP namespaces of an applied topology with the
+// exit code passed through; then `tenantnet cleanup` removes a topology whose record is gone (a
+// crashed run), and a firewall a crash left with nothing else, while a foreign namespace of the
+// scheme's look, a foreign OVS port and a foreign iptables rule stay.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { run } from '../../src/exec/run.js';
@@ -9,7 +10,7 @@ import { rootOnly } from '../helpers/root.js';
 import { sandbox } from '../helpers/sandbox.js';
 import { demoHost } from './cli-topology-helpers.js';
 
-test('cleanup removes what no recorded topology wants and nothing else (OVS)', {
+test('exec, then cleanup of what no recorded topology wants and nothing else (OVS)', {
   ...rootOnly,
   timeout: 240000,
 }, async (t) => {
@@ -17,8 +18,29 @@ test('cleanup removes what no recorded topology wants and nothing else (OVS)', {
   const ovs = await ovsSandbox(t);
   const d = demoHost(sb, ovs);
   const { host, name, file, ours, hostLinks, vsctl } = d;
+  assert.equal((await host.cli(['apply', file])).exitCode, 0);
+  const all = await host.cli(['status']);
+  assert.equal(all.exitCode, 0, all.stdout);
+  assert.match(
+    all.stdout,
+    new RegExp(`topology ${name} \\(ovs\\): healthy`),
+    'status without FILE: every applied topology',
+  );
+
+  await t.test(
+    'exec runs in the instance, router and DHCP namespaces with the exit code passed through',
+    async () => {
+      const addr = await host.cli(['exec', 'web1', '--', 'ip', '-o', '-4', 'addr', 'show', 'dev', 'eth0']);
+      assert.equal(addr.exitCode, 0, addr.stderr);
+      const code = await host.cli(['exec', 'db1', '--', 'sh', '-c', 'exit 3']);
+      assert.equal(code.exitCode, 3);
+      assert.equal((await host.cli(['exec', 'router:r1', '--', 'true'])).exitCode, 0);
+      assert.equal((await host.cli(['exec', 'dhcp:web', '--', 'true'])).exitCode, 0);
+      assert.equal((await host.cli(['exec', 'nobody', '--', 'true'])).exitCode, 1);
+    },
+  );
+
   await t.test('cleanup removes a topology without a record and leaves foreign things alone', async () => {
-    assert.equal((await host.cli(['apply', file])).exitCode, 0);
     // A crashed run: the record is gone, the kernel state stays.
     await run(['rm', '-rf', `${host.stateDir}/topologies`]);
     const foreignNs = await sb.namespace(`qrouter-${name}.x`);

@@ -17,6 +17,8 @@ test(
     const ovs = await ovsSandbox(t);
     const host = cliHost(sb, { ovs });
     const file = host.topologyFile('demo.yaml', sb.prefix);
+    const human = await host.cli(['plan', file]);
+    assert.match(human.stdout, /\+ instance web1/, 'plan groups the changes by resource');
     const plan = await host.cli(['plan', file, '--commands']);
     assert.equal(plan.exitCode, 0, plan.stderr);
     assert.match(plan.stdout, /^#!\/bin\/bash\nset -euo pipefail\n/);

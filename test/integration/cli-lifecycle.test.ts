@@ -21,8 +21,6 @@ test('a topology through its life with the CLI (OVS)', { ...rootOnly, timeout: 2
     const p = plan.json<{ changes: number; operations: { resource: string }[] }>();
     assert.ok(p.changes > 50 && p.operations.length > 0);
     assert.deepEqual(await ours(), [], 'plan changes nothing');
-    const human = await host.cli(['plan', file]);
-    assert.match(human.stdout, /\+ instance web1/);
     const a = await host.cli(['apply', file, '--json']);
     assert.equal(a.exitCode, 0, a.stderr);
     assert.ok(a.json<{ changes: number }>().changes > 50);
@@ -32,7 +30,7 @@ test('a topology through its life with the CLI (OVS)', { ...rootOnly, timeout: 2
     assert.deepEqual(again.json<{ operations: unknown[] }>().operations, []);
   });
 
-  await t.test('status: every resource with its kernel names, healthy; verify passes', async () => {
+  await t.test('status: every resource with its kernel names, healthy', async () => {
     const s = await host.cli(['status', file, '--json']);
     assert.equal(s.exitCode, 0, s.stdout);
     const st = s.json<Status>();
@@ -47,12 +45,6 @@ test('a topology through its life with the CLI (OVS)', { ...rootOnly, timeout: 2
     assert.equal(web1.device, 'eth0');
     const r1 = st.routers.find((r) => r.name === 'r1')!;
     assert.equal(r1.ports.length, 3);
-    const all = await host.cli(['status']);
-    assert.equal(all.exitCode, 0, all.stdout);
-    assert.match(all.stdout, new RegExp(`topology ${name}`));
-    const v = await host.cli(['verify', file, '--json']);
-    assert.equal(v.exitCode, 0, v.stdout);
-    assert.equal(v.json<{ failed: number }>().failed, 0);
   });
 
   await t.test('things deleted by hand are flagged by status and repaired by apply', async () => {
