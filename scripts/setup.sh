@@ -29,8 +29,13 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# The Debian package may start the system Open vSwitch; tenantnet's tests use a private one and
-# never touch the system's, so nothing here depends on whether it runs.
+# The main job (`tenantnet demo`, backend ovs) needs the system Open vSwitch. On machines without
+# systemd the Debian package installs it without starting it: start it when its socket is missing
+# (ovs-ctl prints a harmless ulimit warning). tenantnet's tests never use it: they run private ones.
+if [ ! -S /var/run/openvswitch/db.sock ] && [ -x /usr/share/openvswitch/scripts/ovs-ctl ]; then
+  echo "setup: starting Open vSwitch" >&2
+  /usr/share/openvswitch/scripts/ovs-ctl start --system-id=random >&2 || echo "setup: Open vSwitch did not start (the demo needs it; the tests do not)" >&2
+fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund --loglevel=error

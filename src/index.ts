@@ -4,6 +4,8 @@
  * and every error class flat, so one import catches any of them.
  */
 
+export * as deploy from './deploy/index.js';
+export { OpenVswitchUnavailableError, TopologyNotAppliedError } from './deploy/index.js';
 export * as dhcp from './dhcp/index.js';
 export { DhcpNoLeaseError } from './dhcp/index.js';
 export * from './errors.js';
@@ -21,6 +23,7 @@ export * as firewall from './firewall/index.js';
 export { BridgeNetfilterError, ConntrackZonesExhaustedError } from './firewall/index.js';
 export * as graph from './graph/index.js';
 export { GraphRenderError } from './graph/index.js';
+export * as instance from './instance/index.js';
 // `interface` is reserved as a binding name only: `import { interface as iface } from 'tenantnet'`.
 export * as 'interface' from './interface/index.js';
 export { LocalVlansExhaustedError, PlugConflictError } from './interface/index.js';

@@ -13,6 +13,10 @@ export interface GlobalOptions {
   readonly logLevel: LogLevel;
   /** `--json`: the result as JSON on stdout. */
   readonly json: boolean;
+  /** `--host-netns`: the namespace standing for the host (null: the root namespace). */
+  readonly hostNetns: string | null;
+  /** `--netns-prefix`: prefix of every namespace name tenantnet derives ('' by default). */
+  readonly netnsPrefix: string;
 }
 
 /** One call of a verb: its operands and options as commander parsed them, and the global options. */

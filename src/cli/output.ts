@@ -68,6 +68,12 @@ function problemsOf(e: unknown): { path: readonly (string | number)[]; message: 
   return Array.isArray(problems) && problems.length > 0 ? problems : null;
 }
 
+/** The `FILE:LINE:COL: message` lines of a topology file's error (`TopologyError.lines`), recognised by shape. */
+function located(e: unknown): string[] | null {
+  const lines = (e as { lines?: unknown } | null)?.lines;
+  return Array.isArray(lines) && lines.length > 0 && lines.every((l) => typeof l === 'string') ? lines : null;
+}
+
 /**
  * What a command prints. stdout carries only the result, so `tenantnet … --json | jq` always reads
  * one JSON document; everything a person watches (progress, warnings, errors) goes to stderr.
@@ -169,6 +175,9 @@ export class Output {
         this.stderr.write(
           `tenantnet: internal error: ${e instanceof Error ? (e.stack ?? message) : message}\n`,
         );
+      } else if (located(e)) {
+        // A topology file's problems: `FILE:LINE:COL: message`, one per line, as compilers print.
+        for (const l of located(e) ?? []) this.stderr.write(`${l}\n`);
       } else if (problems && problems.length > 1) {
         this.stderr.write(`tenantnet: ${problems.length} problems:\n`);
         for (const p of problems)

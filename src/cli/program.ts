@@ -3,7 +3,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import { Command, CommanderError, Option } from '@commander-js/extra-typings';
 import { InvalidInputError } from '../errors.js';
-import { lineText } from '../net/index.js';
+import { argWord, lineText, namespaceName, netnsPrefix } from '../net/index.js';
 import { DEFAULT_OVSDB_SOCKET } from '../ovs/index.js';
 import { stateDir } from '../state-dir.js';
 import type { CliCommand, GlobalOptions } from './command.js';
@@ -36,12 +36,24 @@ function pathOption(value: string, where: string): string {
 }
 
 /** The global options, checked (a bad value is an {@link InvalidInputError} naming the option). */
-function globalsOf(opts: { stateDir: string; ovsdb: string; logLevel: string; json?: true }): GlobalOptions {
+function globalsOf(opts: {
+  stateDir: string;
+  ovsdb: string;
+  logLevel: string;
+  json?: true;
+  hostNetns?: string;
+  netnsPrefix?: string;
+}): GlobalOptions {
   return {
     stateDir: pathOption(opts.stateDir, '--state-dir'),
     ovsdb: pathOption(opts.ovsdb.replace(/^unix:/, ''), '--ovsdb'),
     logLevel: opts.logLevel as LogLevel,
     json: opts.json ?? false,
+    hostNetns:
+      opts.hostNetns === undefined
+        ? null
+        : namespaceName(argWord(opts.hostNetns, '--host-netns'), '--host-netns'),
+    netnsPrefix: opts.netnsPrefix === undefined ? '' : netnsPrefix(opts.netnsPrefix, '--netns-prefix'),
   };
 }
 
@@ -77,6 +89,14 @@ function program(commands: readonly CliCommand[], io: CliIo, dispatch: (code: Pr
         .default('info'),
     )
     .option('--json', 'print the result as JSON on stdout (progress stays on stderr)')
+    .option(
+      '--host-netns <ns>',
+      'a namespace standing for the host (simulated hosts; default: the root namespace)',
+    )
+    .option(
+      '--netns-prefix <prefix>',
+      'prefix of every namespace name tenantnet derives (several simulated hosts)',
+    )
     .configureHelp({ showGlobalOptions: true })
     .addHelpText('after', AFTER_HELP)
     .exitOverride()

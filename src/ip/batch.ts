@@ -239,6 +239,15 @@ export class IpBatch {
   }
 
   private async answer(op: IpOp, line: string): Promise<OpResult> {
+    // A dump the kernel interrupted (links came or went while it was read, e.g. a namespace being
+    // torn down) is printed after "Dump was interrupted and may be inconsistent.": read it again.
+    for (let attempt = 1; ; attempt++) {
+      const r = await this.answerOnce(op, line);
+      if (attempt >= DUMP_ATTEMPTS || !(r as { interrupted?: boolean }).interrupted) return r;
+    }
+  }
+
+  private async answerOnce(op: IpOp, line: string): Promise<OpResult & { interrupted?: boolean }> {
     let outcome: LineOutcome;
     try {
       outcome = await this.coproc.request((ctx) => {
@@ -257,7 +266,8 @@ export class IpBatch {
     if (!outcome.ok) throw mapIpError(line, this.namespace, outcome.errorText);
     if (!isRead(op)) return { op, line, output: undefined };
     if (op.op === 'sysctl.show') return { op, line, output: parseSysctlValues(outcome.output) };
-    return { op, line, output: parseJson(outcome.output, line, this.namespace) };
+    const dump = dumpOutput(outcome.output);
+    return { op, line, output: parseJson(dump.lines, line, this.namespace), interrupted: dump.interrupted };
   }
 
   private exitError(e: unknown, line: string): Error {
@@ -280,6 +290,21 @@ export class IpBatch {
   close(): Promise<void> {
     return this.coproc.close();
   }
+}
+
+/** What iproute2 prints before a dump the kernel interrupted (NLM_F_DUMP_INTR). */
+const DUMP_INTERRUPTED = 'Dump was interrupted';
+
+/** How many times a read whose dump was interrupted is made (the last one's answer is kept). */
+const DUMP_ATTEMPTS = 5;
+
+/**
+ * A read's output lines without iproute2's "Dump was interrupted and may be inconsistent." line,
+ * and whether it was there (the dump is then to be read again). Pure.
+ */
+export function dumpOutput(lines: readonly string[]): { lines: string[]; interrupted: boolean } {
+  const interrupted = lines[0]?.startsWith(DUMP_INTERRUPTED) ?? false;
+  return { lines: interrupted ? lines.slice(1) : [...lines], interrupted };
 }
 
 function parseJson(lines: string[], line: string, namespace: string | null): unknown {

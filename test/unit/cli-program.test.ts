@@ -163,7 +163,14 @@ test("a verb's operands and options arrive typed, with the global options", asyn
   assert.deepEqual(seen, {
     args: ['topo.yaml'],
     options: { prune: true, only: 'r1' },
-    globals: { stateDir: `${process.cwd()}/rel/state`, ovsdb: '/tmp/x.sock', logLevel: 'info', json: false },
+    globals: {
+      stateDir: `${process.cwd()}/rel/state`,
+      ovsdb: '/tmp/x.sock',
+      logLevel: 'info',
+      json: false,
+      hostNetns: null,
+      netnsPrefix: '',
+    },
   });
 });
 

@@ -20,8 +20,17 @@ test('tenantnet --help lists the verbs, the global options and the exit codes', 
   const r = await cli('--help');
   assert.equal(r.exitCode, 0);
   assert.match(r.stdout, /^Usage: tenantnet /m);
-  assert.match(r.stdout, /^ {2}demo\s+make two namespaces/m);
-  for (const option of ['--state-dir <dir>', '--ovsdb <socket>', '--log-level <level>', '--json']) {
+  for (const verb of ['demo', 'plan', 'apply', 'verify', 'status', 'exec', 'destroy', 'cleanup']) {
+    assert.match(r.stdout, new RegExp(`^ {2}${verb}\\b`, 'm'), verb);
+  }
+  for (const option of [
+    '--state-dir <dir>',
+    '--ovsdb <socket>',
+    '--log-level <level>',
+    '--json',
+    '--host-netns <ns>',
+    '--netns-prefix <prefix>',
+  ]) {
     assert.ok(r.stdout.includes(option), option);
   }
   assert.match(r.stdout, /Exit codes: 0 success, 1 .*, 2 a usage error/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import { InvalidInputError } from '../../src/errors.js';
-import { IpBatch, MARKER, MarkerFrame } from '../../src/ip/batch.js';
+import { dumpOutput, IpBatch, MARKER, MarkerFrame } from '../../src/ip/batch.js';
 import { mapIpError } from '../../src/ip/errors.js';
 import {
   AddressAlreadyExistsError,
@@ -254,4 +254,11 @@ test('a killed coprocess fails its in-flight requests and is restarted on the ne
   for (const r of failed) assert.ok(r.status === 'rejected' && r.reason instanceof IpProcessExitedError);
   await batch.apply([{ op: 'link.show', name: lo }]);
   assert.notEqual(batch.pid, pid);
+});
+
+test('a dump the kernel interrupted is recognised (its JSON follows the warning line) and read again', () => {
+  const interrupted = ['Dump was interrupted and may be inconsistent.', '[{"ifname":"lo"}]'];
+  assert.deepEqual(dumpOutput(interrupted), { lines: ['[{"ifname":"lo"}]'], interrupted: true });
+  assert.deepEqual(dumpOutput(['[{"ifname":"lo"}]']), { lines: ['[{"ifname":"lo"}]'], interrupted: false });
+  assert.deepEqual(dumpOutput([]), { lines: [], interrupted: false });
 });

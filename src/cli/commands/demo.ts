@@ -1,99 +1,127 @@
-// `tenantnet demo`: the library end to end on two throwaway namespaces (a veth pair, a ping across,
-// everything removed), the main job until the topology commands arrive.
-import { randomBytes } from 'node:crypto';
-import { run } from '../../exec/index.js';
+// `tenantnet demo`: the main job — applies examples/demo.yaml (two tenant networks behind a router with
+// SNAT, an upstream instance on the external network, a floating IP, DHCP, two security groups),
+// proves every check with real packets, prints the status, and destroys it again unless --keep.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import {
-  addAddress,
-  addVeth,
-  closeIpBatches,
-  createNamespace,
-  deleteNamespace,
-  getLink,
-} from '../../ip/index.js';
-import { namespaceExists } from '../../net/index.js';
+  applyDeployment,
+  type DeploymentStatus,
+  deploymentStatus,
+  destroyDeployment,
+  firstFailure,
+  tracesOnHost,
+  verifyPath,
+} from '../../deploy/index.js';
+import { Observation } from '../../reconcile/index.js';
+import { runChecks, type VerifyReport, verifyReport } from '../../verify/index.js';
 import { defineCommand } from '../command.js';
-import type { Output } from '../output.js';
+import { loadModel, progressTo, withExecutors } from '../deployment.js';
+import { statusText } from './status.js';
+import { verifyTable } from './verify.js';
+
+/** examples/demo.yaml of this package (found from src/ and from dist/src/). */
+export function demoFile(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const f = join(dir, 'examples', 'demo.yaml');
+    if (existsSync(f)) return f;
+    dir = dirname(dir);
+  }
+  return join(process.cwd(), 'examples', 'demo.yaml');
+}
 
 /** What the demo did, printed as JSON with `--json`. */
 export interface DemoResult {
-  readonly namespaces: readonly string[];
-  readonly veth: readonly [string, string];
-  readonly ping: { readonly sent: number; readonly received: number; readonly rttMs: number | null };
-  readonly removed: boolean;
+  readonly topology: string;
+  readonly file: string;
+  readonly apply: { readonly changes: number; readonly ok: boolean; readonly error: string | null };
+  readonly verify: VerifyReport | null;
+  readonly status: DeploymentStatus | null;
+  /** Destroyed at the end (false with --keep). */
+  readonly destroyed: boolean;
+  /** What of the topology is still on the host after the destroy (empty: nothing). */
+  readonly leftovers: readonly string[];
   readonly ok: boolean;
 }
 
-/**
- * Two namespaces joined by a veth pair (the peer created straight in the second namespace, both ends
- * marked as tenantnet's), a ping across, and everything removed again, whatever happened. Progress
- * goes to `out`; the result is returned, not printed.
- */
-export async function runDemo(out: Output): Promise<DemoResult> {
-  const id = randomBytes(3).toString('hex');
-  const [nsA, nsB] = [`tndemo-${id}-a`, `tndemo-${id}-b`];
-  const veth: [string, string] = [`tnd${id}a`, `tnd${id}b`];
-  let ping: DemoResult['ping'] = { sent: 0, received: 0, rttMs: null };
-  try {
-    out.progress(`creating namespaces ${nsA} and ${nsB}`);
-    await Promise.all([createNamespace(nsA), createNamespace(nsB)]);
-    out.progress(`joining them with veth ${veth[0]} <-> ${veth[1]} (10.250.0.1/30 <-> 10.250.0.2/30)`);
-    await addVeth({
-      namespace: nsA,
-      name: veth[0],
-      peer: veth[1],
-      peerNamespace: nsB,
-      up: true,
-      owner: { owner: `demo-${id}`, group: Number.parseInt(id, 16) + 1 },
-    });
-    await Promise.all([
-      addAddress({ namespace: nsA, dev: veth[0], cidr: '10.250.0.1/30' }),
-      addAddress({ namespace: nsB, dev: veth[1], cidr: '10.250.0.2/30' }),
-    ]);
-    const link = await getLink({ namespace: nsA, name: veth[0] });
-    out.info(`${veth[0]}: ${link.kind}, mtu ${link.mtu}, ${link.mac}, alias "${link.alias ?? ''}"`);
-    out.progress('pinging 10.250.0.2 from the first namespace');
-    const r = await run(['ping', '-n', '-c', '3', '-i', '0.2', '-W', '1', '10.250.0.2'], {
-      namespace: nsA,
-      check: false,
-      timeoutMs: 10_000,
-    });
-    const counts = /(\d+) packets transmitted, (\d+) received/.exec(r.stdout);
-    const rtt = /= [\d.]+\/([\d.]+)\//.exec(r.stdout);
-    ping = {
-      sent: Number(counts?.[1] ?? 0),
-      received: Number(counts?.[2] ?? 0),
-      rttMs: rtt ? Number(rtt[1]) : null,
-    };
-    out.info(
-      `ping: ${ping.received}/${ping.sent} replies${ping.rttMs !== null ? `, avg ${ping.rttMs} ms` : ''}`,
-    );
-  } finally {
-    out.progress('removing both namespaces (the veth pair goes with them)');
-    await Promise.all([deleteNamespace(nsA), deleteNamespace(nsB)]).catch(() => {});
-    await closeIpBatches();
-  }
-  const left = namespaceExists(nsA) || namespaceExists(nsB);
-  return {
-    namespaces: [nsA, nsB],
-    veth,
-    ping,
-    removed: !left,
-    ok: ping.sent > 0 && ping.received === ping.sent && !left,
-  };
-}
-
-/** `tenantnet demo`: exit 0 when the ping worked and nothing was left behind, else 1. */
+/** `tenantnet demo`: exit 0 only if every check met its expectation and nothing is left behind. */
 export const command = defineCommand({
   name: 'demo',
-  summary: 'make two namespaces joined by a veth pair, ping across, remove them',
+  summary: 'apply examples/demo.yaml, verify it with real packets, show its status, destroy it',
   description:
-    'Makes two namespaces joined by a veth pair, pings across it, and removes everything again. Needs root.',
-  order: 900,
-  async run(_call, out) {
-    const result = await runDemo(out);
-    out.result(result, (r) =>
-      r.ok ? 'demo ok: ping across the veth pair worked, nothing left behind' : 'demo FAILED',
-    );
-    return result.ok ? 0 : 1;
+    'The main job: applies examples/demo.yaml (or --file), runs every check with real traffic, prints ' +
+    'the status, then destroys the topology again unless --keep. Exit 0 only if every check met its ' +
+    'expectation and (without --keep) nothing of it is left. Needs root and, for the OVS backend, a ' +
+    'running Open vSwitch (bash scripts/setup.sh starts it).',
+  order: 5,
+  define: (c) =>
+    c
+      .option('--file <file>', 'the topology to demonstrate (default examples/demo.yaml)')
+      .option('--keep', 'leave the topology applied (tenantnet destroy FILE removes it)'),
+  async run({ options, globals }, out) {
+    const file = options.file ?? demoFile();
+    return withExecutors(globals, async (x) => {
+      const { model, checks } = await loadModel(file, x);
+      const topology = model.topology;
+      let verify: VerifyReport | null = null;
+      let status: DeploymentStatus | null = null;
+      let destroyed = false;
+      out.info(`demo: applying ${file} (topology ${topology}, backend ${model.backend})`);
+      const applied = await applyDeployment(model, x, {
+        onProgress: progressTo(out),
+        ovsdbSocket: globals.ovsdb,
+      });
+      const apply = {
+        changes: applied.changes,
+        ok: applied.ok,
+        error: applied.ok ? null : firstFailure(applied),
+      };
+      try {
+        if (applied.ok) {
+          out.info(
+            `demo: applied (${applied.changes} operations); verifying ${checks.length} checks with real packets`,
+          );
+          verify = verifyReport(
+            await runChecks(checks, {
+              netnsPrefix: globals.netnsPrefix,
+              onResult: (c) =>
+                out.progress(`${c.result === 'fail' ? 'FAIL' : 'ok'} ${c.from} -> ${c.to} ${c.protocol}`),
+            }),
+          );
+          await x.files.write(
+            verifyPath(x.host.stateDir, topology),
+            `${JSON.stringify(verify, null, 2)}\n`,
+            0o644,
+          );
+          if (!globals.json) out.info(verifyTable(verify));
+          status = await deploymentStatus(model, x, { ovsdbSocket: globals.ovsdb });
+          if (!globals.json) out.info(statusText(status));
+        } else {
+          out.warn(`apply failed: ${apply.error}`);
+        }
+      } finally {
+        if (!options.keep) {
+          out.info(`demo: destroying ${topology}`);
+          destroyed = (await destroyDeployment(topology, x, { onProgress: progressTo(out) })).ok;
+        }
+      }
+      const leftovers = options.keep
+        ? []
+        : (await tracesOnHost(new Observation(x))).filter((t) => t.topology === topology).map((t) => t.what);
+      const ok =
+        applied.ok &&
+        verify !== null &&
+        verify.failed === 0 &&
+        (status?.healthy ?? false) &&
+        (options.keep || (destroyed && leftovers.length === 0));
+      const result: DemoResult = { topology, file, apply, verify, status, destroyed, leftovers, ok };
+      out.result(result, (r) =>
+        r.ok
+          ? `demo ok: ${r.verify?.passed} checks met their expectation${options.keep ? '; kept applied' : ', destroyed, nothing left behind'}`
+          : `demo FAILED${r.apply.error ? `: ${r.apply.error}` : ''}${r.verify ? ` (${r.verify.failed} check(s) failed)` : ''}${r.leftovers.length > 0 ? ` (left on the host: ${r.leftovers.join(', ')})` : ''}`,
+      );
+      return ok ? 0 : 1;
+    });
   },
 });
