@@ -1,7 +1,6 @@
 // The pipeline from a topology input to the resolved model: check every field, follow every
 // reference, allocate, then assemble plain data. The role Neutron's API + IPAM play for a whole set
 // of resources at once (neutron/db/*_db.py), without a database: the previous model is the memory.
-import type { InvalidInputError } from '../errors.js';
 import { compareAddresses, withPrefix } from '../net/cidr.js';
 import { type ResourceName, type TopologyName, topologyName } from '../net/ownership.js';
 import type { IpAddress } from '../net/types.js';
