@@ -1,7 +1,7 @@
 // The desired-state model: plain typed data, its validation and allocation (no I/O, no YAML).
 export { DEFAULT_VNI_RANGE, type VniRange } from './allocate.js';
 export { type BuildOptions, buildModel } from './build.js';
-export { canonicalModelJson } from './canonical.js';
+export { canonicalJson, canonicalModelJson } from './canonical.js';
 export { ModelError } from './errors.js';
 export {
   dhcpPortName,
