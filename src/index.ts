@@ -56,6 +56,18 @@ export {
   OvsdbVswitchdTimeoutError,
 } from './ovs/index.js';
 export { stateDir } from './state-dir.js';
+// The store's errors only: `tenantnet/store` itself loads the etcd client (gRPC, ~150 ms), which a
+// single-host user never needs, so it is a subpath and no namespace here.
+export {
+  LeaseLostError,
+  StoreConflictError,
+  StoreError,
+  StoreLimitError,
+  StoreRequestError,
+  StoreUnavailableError,
+  StoreValueError,
+  VniTakenError,
+} from './store/errors.js';
 export * as topology from './topology/index.js';
 export { TopologyError } from './topology/index.js';
 export * as verify from './verify/index.js';

@@ -4,6 +4,7 @@
 // full resync: a fresh list and a new watch. The pattern is Kubernetes' informer (list + watch +
 // relist); Neutron's agents do the same with `fullsync=True` after any RPC failure.
 import type { IWatchResponse, Watcher } from 'etcd3';
+import { intIn } from '../net/types.js';
 import type { Listing, Store, StoreEntry } from './client.js';
 
 /** One change under the prefix. */
@@ -90,6 +91,21 @@ export class Informer {
   /** Lists, hands over the first sync and starts watching; retries until it has synced once (or is stopped). */
   start(): Promise<void> {
     return this.resync();
+  }
+
+  /**
+   * Watches from `revision + 1` without listing, for an owner that already holds the state at
+   * `revision` (kept from before a restart). If that revision was compacted meanwhile, or the watch
+   * fails for any other reason, the informer falls back to a full resync, as always.
+   *
+   * @throws {InvalidInputError} for a revision that is not a positive integer
+   */
+  resume(revision: number): void {
+    intIn(revision, 1, Number.MAX_SAFE_INTEGER, 'revision');
+    if (this.stopped) return;
+    this.dropWatcher();
+    this.current = revision;
+    this.watchFrom(revision + 1);
   }
 
   /**
