@@ -1,6 +1,7 @@
 // The etcd store for many hosts (tenantnet/store): key layout and codec, the revision-guarded apply,
 // paginated reads at one revision, the informer, leases, the records agents write. It knows the model's
 // types and the etcd client, no kernel layer.
+export { type ApplyOptions, type ApplyResult, applyTopology, destroyTopology } from './apply.js';
 export {
   ETCD_DEFAULT_LIMITS,
   type Got,

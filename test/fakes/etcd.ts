@@ -164,6 +164,7 @@ export class EtcdSandbox {
   async etcdctl(args: readonly string[], input?: string): Promise<string> {
     const r = await run(['etcdctl', `--endpoints=${this.endpoint}`, '--command-timeout=5s', ...args], {
       env: { ETCDCTL_API: '3' },
+      root: false,
       timeoutMs: 15_000,
       ...(input === undefined ? {} : { input }),
     });
