@@ -44,7 +44,7 @@ test('a forged or malformed op never becomes a line: an InvalidInputError naming
   const bad: [unknown, string][] = [
     [{ op: 'fdb.append', entry: { mac: 'ff:ff:ff:ff:ff:ff', dev: 'vx1' } }, 'fdb.append mac'],
     [
-      { op: 'fdb.append', entry: { mac: 'fa:16:3e:00:00:01', dev: 'help' + 'x'.repeat(20) } },
+      { op: 'fdb.append', entry: { mac: 'fa:16:3e:00:00:01', dev: `help${'x'.repeat(20)}` } },
       'fdb.append dev',
     ],
     [
