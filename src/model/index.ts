@@ -12,5 +12,5 @@ export {
   subnetName,
 } from './names.js';
 export { type HostUnderlay, VXLAN_OVERHEAD } from './placement.js';
-export { modelHosts, networkHostsOf, type RemoteInstance, type Slice, sliceForHost } from './slice.js';
+export { modelHosts, networkHostsOf, type Slice, sliceForHost } from './slice.js';
 export type * from './types.js';

@@ -1,17 +1,7 @@
 // A topology for one host: the part of a model placed on it, itself a model, so the agent on that host
 // hands it to the same planners the single-host CLI uses. Neutron: what the server sends one agent
 // (get_devices_details_list, the routers of sync_routers for its host, security_group_info_for_devices).
-import type { IpAddress } from '../net/types.js';
 import type { Instance, Model, Network, Router, SecurityGroup, Subnet } from './types.js';
-
-/** An instance on another host of a network present on this one (DNS names for the whole network). */
-export interface RemoteInstance {
-  readonly name: Instance['name'];
-  readonly host: string;
-  readonly network: Instance['network'];
-  /** Its fixed IPs, in the port's order. */
-  readonly fixedIps: readonly IpAddress[];
-}
 
 /**
  * A topology's desired state on one host. It is a {@link Model} (every feature layer plans from it as
@@ -20,14 +10,13 @@ export interface RemoteInstance {
  * - `networks` present on the host (something placed there uses it), each with this host's DHCP port
  *   as `dhcpPort` and this host's DHCP-port address as the default name server;
  * - `securityGroups`: every group its instances use, whole, and every group their rules name as
- *   remote group with its complete members (and no rules: this host's ports do not use them);
- * and, beyond the model, `remoteInstances`: the instances on other hosts of its networks.
+ *   remote group with its complete members (and no rules: this host's ports do not use them).
+ * What it does not hold, on purpose: the ports of other hosts. Those come from l2pop, which the
+ * agents publish as they plug them; a slice changes only when something this host builds changes.
  */
 export interface Slice extends Model {
   /** The host this slice is for. */
   readonly host: string;
-  /** Instances on other hosts of the networks present here, sorted by name. */
-  readonly remoteInstances: readonly RemoteInstance[];
 }
 
 /** The hosts a model places anything on (instances and routers), sorted. Empty on one host. Pure. */
@@ -95,15 +84,6 @@ export function sliceForHost(model: Model, host: string): Slice {
     // groups this slice does not carry.
     .map((g) => (used.has(g.name) ? g : { ...g, rules: [] }));
 
-  const remoteInstances: RemoteInstance[] = model.instances
-    .filter((i) => i.host !== null && i.host !== host && present.has(i.network))
-    .map((i) => ({
-      name: i.name,
-      host: i.host!,
-      network: i.network,
-      fixedIps: i.port.fixedIps.map((f) => f.address),
-    }));
-
   return {
     topology: model.topology,
     backend: model.backend,
@@ -112,6 +92,5 @@ export function sliceForHost(model: Model, host: string): Slice {
     routers,
     securityGroups,
     instances,
-    remoteInstances,
   };
 }

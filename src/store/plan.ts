@@ -13,7 +13,7 @@ import { type StoredTopology, topologyRevision } from './read.js';
 
 /** What happens to one resource of a host's slice: added, removed or changed. */
 export interface ResourceChange {
-  readonly kind: 'network' | 'router' | 'instance' | 'security group' | 'remote instance';
+  readonly kind: 'network' | 'router' | 'instance' | 'security group';
   readonly name: string;
   readonly change: '+' | '-' | '~';
 }
@@ -122,11 +122,6 @@ export function sliceChanges(before: Slice | null, after: Slice | null): Resourc
       'instance',
       list(before, (s) => s.instances),
       list(after, (s) => s.instances),
-    ),
-    ...diffList(
-      'remote instance',
-      list(before, (s) => s.remoteInstances ?? []),
-      list(after, (s) => s.remoteInstances),
     ),
   ];
 }

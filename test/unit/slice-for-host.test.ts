@@ -30,10 +30,7 @@ test('every instance and router is in exactly its host slice; a host with nothin
   assert.deepEqual([...s.values()].flatMap((x) => names(x.instances)).sort(), names(m.instances).sort());
   for (const h of ['h1', 'h3']) assert.deepEqual(s.get(h)!.routers, []);
   const empty = sliceForHost(m, 'h9');
-  assert.deepEqual(
-    [empty.networks, empty.routers, empty.instances, empty.securityGroups, empty.remoteInstances],
-    [[], [], [], [], []],
-  );
+  assert.deepEqual([empty.networks, empty.routers, empty.instances, empty.securityGroups], [[], [], [], []]);
   assert.equal(empty.host, 'h9');
   assert.equal(empty.topology, 'multi');
 });
@@ -133,22 +130,6 @@ test('distributed DHCP: one DHCP port per host per network, its own address as d
   }
 });
 
-test('remote instances: the instances of the local networks on other hosts (names for DNS)', () => {
-  const s = slices(built());
-  assert.deepEqual(
-    s.get('h1')!.remoteInstances.map((r) => [r.name, r.host, r.network]),
-    [['web2', 'h2', 'web']],
-  );
-  assert.deepEqual(
-    s.get('h2')!.remoteInstances.map((r) => r.name),
-    ['db1', 'ops1', 'tool', 'web1'],
-  );
-  assert.deepEqual(
-    s.get('h3')!.remoteInstances.map((r) => r.name),
-    [],
-  );
-});
-
 test('per-host DHCP ports are sticky: a host joining a network takes a new address and moves no other', () => {
   const first = built();
   const t = threeHosts();
@@ -173,18 +154,19 @@ test('per-host DHCP ports are sticky: a host joining a network takes a new addre
 test('slices change only where the host is concerned: an unrelated change leaves a host slice byte-equal', () => {
   const m = built();
   const t = threeHosts();
-  // A new instance on h2 in no group, on web: h1 (web) sees it as a remote instance; h3 does not.
+  // A new instance on h2 in no group, on web: only h2's slice changes (h1 learns of it by l2pop).
   t.instances!.push({ name: 'extra', network: 'web', host: 'h2' });
   const m2 = buildModel(t, { previous: m });
   const text = (mm: Model, h: string) => canonicalModelJson(sliceForHost(mm, h));
+  assert.equal(text(m2, 'h1'), text(m, 'h1'));
   assert.equal(text(m2, 'h3'), text(m, 'h3'));
-  assert.notEqual(text(m2, 'h1'), text(m, 'h1'));
   assert.notEqual(text(m2, 'h2'), text(m, 'h2'));
   // A new member of web on h1 changes h3's slice too: h3's db group admits web's members.
   const t3 = threeHosts();
   t3.instances!.push({ name: 'web3', network: 'web', host: 'h1', securityGroups: ['web'] });
   const m3 = buildModel(t3, { previous: m });
   assert.notEqual(text(m3, 'h3'), text(m, 'h3'));
+  assert.notEqual(text(m3, 'h2'), text(m, 'h2'), 'web2 on h2 is in web too');
 });
 
 test('a slice is a model: plain JSON data, and a single-host model has no hosts and only empty slices', () => {
@@ -274,10 +256,6 @@ test('property: slices partition instances and routers, carry exactly the networ
           const a = n.dhcpPort!.fixedIps[0]!.address;
           assert.ok(isHostOf(n.subnets[0]!.cidr, a));
           assert.deepEqual(n.subnets[0]!.dns, [a]);
-        }
-        for (const r of s.remoteInstances) {
-          assert.notEqual(r.host, s.host);
-          assert.ok(used.has(r.network));
         }
       }
     }),

@@ -154,8 +154,8 @@ test('a change writes the spec, the meta and only the slices it touches, at the 
   const t = threeHosts();
   t.instances!.push({ name: 'web3', network: 'web', host: 'h1' });
   const plan = planStore(build(t, s1), s1, AT);
-  // h1 gets web3; h2 sees it as a remote instance of web; h3 is not on web.
-  assert.deepEqual(keyKinds(plan), ['spec', 'meta', 'desired', 'desired']);
+  // h1 gets web3; h2 and h3 do not change (other hosts learn of its port by l2pop).
+  assert.deepEqual(keyKinds(plan), ['spec', 'meta', 'desired']);
   assert.deepEqual(
     plan.hosts.map((h) => [
       h.host,
@@ -165,14 +165,14 @@ test('a change writes the spec, the meta and only the slices it touches, at the 
     ]),
     [
       ['h1', 'update', 2, ['+ instance web3']],
-      ['h2', 'update', 2, ['+ remote instance web3']],
+      ['h2', 'none', 1, []],
       ['h3', 'none', 1, []],
     ],
   );
   const meta = decodeMeta('', plan.puts[1]!.value);
   assert.deepEqual(meta.hosts, [
     { host: 'h1', generation: 2 },
-    { host: 'h2', generation: 2 },
+    { host: 'h2', generation: 1 },
     { host: 'h3', generation: 1 },
   ]);
   assert.equal(plan.guard.meta, 10);
@@ -193,7 +193,7 @@ test('a host that leaves loses its slice; a network that goes gives its VNI up; 
     plan.hosts.map((h) => [h.host, h.change]),
     [
       ['h1', 'update'],
-      ['h2', 'update'],
+      ['h2', 'none'],
       ['h3', 'delete'],
     ],
   );
