@@ -1,7 +1,7 @@
 // A topology for one host: the part of a model placed on it, itself a model, so the agent on that host
 // hands it to the same planners the single-host CLI uses. Neutron: what the server sends one agent
 // (get_devices_details_list, the routers of sync_routers for its host, security_group_info_for_devices).
-import type { Instance, Model, Network, Router, SecurityGroup, Subnet } from './types.js';
+import type { Model, Network, Router, SecurityGroup, Subnet } from './types.js';
 
 /**
  * A topology's desired state on one host. It is a {@link Model} (every feature layer plans from it as
