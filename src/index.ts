@@ -56,8 +56,6 @@ export {
   OvsdbVswitchdTimeoutError,
 } from './ovs/index.js';
 export { stateDir } from './state-dir.js';
-// The store's errors only: `tenantnet/store` itself loads the etcd client (gRPC, ~150 ms), which a
-// single-host user never needs, so it is a subpath and no namespace here.
 export {
   LeaseLostError,
   StoreConflictError,
@@ -68,6 +66,8 @@ export {
   StoreValueError,
   VniTakenError,
 } from './store/errors.js';
+// The etcd client (gRPC, about 150 ms to load) is loaded by Store.open, not by this import.
+export * as store from './store/index.js';
 export * as topology from './topology/index.js';
 export { TopologyError } from './topology/index.js';
 export * as verify from './verify/index.js';

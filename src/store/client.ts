@@ -1,7 +1,7 @@
 // The connection to etcd: one npm `etcd3` client with a deadline on every unary call, no hidden
 // retries that outlast it, paginated reads at one revision, and every client failure mapped to a
 // typed, retryable-or-not StoreError. Neutron's equivalent is its oslo.db engine facade.
-import { Etcd3, type IKeyValue, type IOptions, type IRangeRequest, isRecoverableError, Range } from 'etcd3';
+import type { Etcd3, IKeyValue, IOptions, IRangeRequest } from 'etcd3';
 import { InvalidInputError } from '../errors.js';
 import { intIn } from '../net/types.js';
 import { StoreError, StoreLimitError, StoreRequestError, StoreUnavailableError } from './errors.js';
@@ -100,6 +100,31 @@ function watchBackoff(ms = 100): Backoff {
 
 const text = (b: Buffer | string) => (typeof b === 'string' ? b : b.toString('utf8'));
 
+/** The end of a prefix range: the prefix with its last byte below 0xff raised by one (etcd's rule). */
+export function prefixEnd(prefix: string | Buffer): Buffer {
+  const b = Buffer.from(prefix);
+  for (let i = b.length - 1; i >= 0; i--) {
+    if (b[i]! < 0xff) {
+      const end = b.subarray(0, i + 1);
+      end[i]! += 1;
+      return end;
+    }
+  }
+  return Buffer.from([0]); // all 0xff: to the end of the key space
+}
+
+// The etcd client's errors that a retry can cure (its own isRecoverableError, by name, so that this
+// module does not load the client).
+const RECOVERABLE = new Set([
+  'GRPCInternalError',
+  'GRPCCancelledError',
+  'GRPCUnknownError',
+  'GRPCDeadlineExceededError',
+  'GRPCResourceExhastedError',
+  'GRPCAbortedError',
+  'GRPCUnavailableError',
+]);
+
 function entryOf(kv: IKeyValue): StoreEntry {
   return {
     key: text(kv.key),
@@ -129,7 +154,7 @@ export function storeError(e: unknown, operation: string, endpoints: readonly st
   }
   const etcdError = /^(GRPC|Etcd|ClientRuntime|ClientClosed)/.test(name) || name === 'BrokenCircuitError';
   if (!etcdError) return e;
-  if (isRecoverableError(e) || name === 'BrokenCircuitError' || name === 'ClientClosedError') {
+  if (RECOVERABLE.has(name) || name === 'BrokenCircuitError' || name === 'ClientClosedError') {
     return new StoreUnavailableError(endpoints, operation, message, { cause: e });
   }
   return new StoreRequestError(operation, message, { cause: e });
@@ -137,9 +162,10 @@ export function storeError(e: unknown, operation: string, endpoints: readonly st
 
 /**
  * A connection to the store: the etcd members of a store URL, a key prefix, a deadline on every unary
- * call (3 s), the server's transaction limits. Opening does not connect (the client connects on the
- * first call and reconnects by itself); nothing here tears anything down when etcd is away ("fail
- * static"): calls fail with a retryable {@link StoreUnavailableError}.
+ * call (3 s), the server's transaction limits. Opening loads the etcd client (gRPC, about 150 ms, so
+ * nobody on one host pays for it) but does not connect: the client connects on the first call and
+ * reconnects by itself. Nothing here tears anything down when etcd is away ("fail static"): calls
+ * fail with a retryable {@link StoreUnavailableError}.
  */
 export class Store {
   /** The key layout under this store's prefix. */
@@ -153,7 +179,7 @@ export class Store {
   readonly client: Etcd3;
   private closed = false;
 
-  private constructor(options: StoreOptions) {
+  private constructor(options: StoreOptions, Client: typeof Etcd3) {
     const url =
       typeof options.url === 'string' ? parseStoreUrl(options.url) : parseStoreUrl(options.url?.text);
     this.endpoints = url.endpoints;
@@ -170,7 +196,7 @@ export class Store {
     };
     this.pageSize = intIn(options.pageSize ?? 1000, 1, 100_000, 'pageSize');
     const deadline = this.deadlineMs;
-    this.client = new Etcd3({
+    this.client = new Client({
       hosts: [...this.endpoints],
       defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + deadline }),
       // A value may be up to --max-request-bytes (8 MiB is a documented setting): reading one must not
@@ -185,15 +211,16 @@ export class Store {
   }
 
   /**
-   * Validates the options and makes the client (no connection yet).
+   * Validates the options, loads the etcd client and makes it (no connection yet).
    *
    * @throws {InvalidInputError} for a malformed URL, prefix, deadline or limit
    */
-  static open(options: StoreOptions): Store {
+  static async open(options: StoreOptions): Promise<Store> {
     if (typeof options !== 'object' || options === null) {
       throw new InvalidInputError('store options: not an object', 'store options');
     }
-    return new Store(options);
+    const { Etcd3 } = await import('etcd3');
+    return new Store(options, Etcd3);
   }
 
   /**
@@ -234,7 +261,7 @@ export class Store {
    *   compacted is a {@link StoreRequestError}
    */
   async list(prefix: string, options: { revision?: number; pageSize?: number } = {}): Promise<Listing> {
-    const end = Range.prefix(prefix).end;
+    const end = prefixEnd(prefix);
     let limit = options.pageSize ?? this.pageSize;
     let revision = options.revision ?? 0;
     let start = Buffer.from(prefix);
@@ -272,7 +299,7 @@ export class Store {
     const res = await this.call('read the revision', () =>
       this.client.kv.range({
         key: Buffer.from(this.keys.prefix),
-        range_end: Range.prefix(this.keys.prefix).end,
+        range_end: prefixEnd(this.keys.prefix),
         count_only: true,
       }),
     );

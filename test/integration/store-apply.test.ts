@@ -22,9 +22,11 @@ import { threeHosts } from '../unit/slice-fixtures.js';
 const etcd = await etcdSandbox({ after });
 
 /** A store on its own prefix for one test; closed, and checked for leftover keys, when it ends. */
-function storeFor(t: { after(fn: () => Promise<void> | void): unknown }): { store: Store; prefix: string } {
+async function storeFor(t: {
+  after(fn: () => Promise<void> | void): unknown;
+}): Promise<{ store: Store; prefix: string }> {
   const prefix = etcd.keyPrefix(t as never);
-  const store = Store.open({ url: etcd.url, prefix, limits: { maxTxnOps: 1024 } });
+  const store = await Store.open({ url: etcd.url, prefix, limits: { maxTxnOps: 1024 } });
   t.after(() => store.close());
   return { store, prefix };
 }
@@ -32,7 +34,7 @@ function storeFor(t: { after(fn: () => Promise<void> | void): unknown }): { stor
 const AT = { appliedBy: 'test', appliedAt: '2026-01-01T00:00:00.000Z' };
 
 test('the first apply writes exactly the planned keys; etcdctl reads back the spec, slices and VNIs', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   const r = await applyTopology(store, threeHosts(), AT);
   assert.equal(r.plan.changes, 9);
   const keys = await etcd.keys(prefix);
@@ -77,7 +79,7 @@ test('the first apply writes exactly the planned keys; etcdctl reads back the sp
 });
 
 test('re-applying an unchanged topology writes no key: the etcd revision does not move', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   await applyTopology(store, threeHosts(), AT);
   const before = await etcd.revision();
   const entries = await etcd.entries(prefix);
@@ -90,7 +92,7 @@ test('re-applying an unchanged topology writes no key: the etcd revision does no
 });
 
 test('allocations are sticky across applies: adding and removing resources renumbers nothing else', async (t) => {
-  const { store } = storeFor(t);
+  const { store } = await storeFor(t);
   const first = (await applyTopology(store, threeHosts(), AT)).model;
   const grown = threeHosts();
   grown.instances!.push(
@@ -121,7 +123,7 @@ test('allocations are sticky across applies: adding and removing resources renum
 });
 
 test('a stale expected revision fails with StoreConflictError and writes nothing', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   const first = await applyTopology(store, threeHosts(), AT);
   const reviewed = first.committed!.topologyRevision;
   const t2 = threeHosts();
@@ -148,7 +150,7 @@ test('a stale expected revision fails with StoreConflictError and writes nothing
 });
 
 test('two concurrent applies of one topology: exactly one wins, the other writes nothing', async (t) => {
-  const { store } = storeFor(t);
+  const { store } = await storeFor(t);
   await applyTopology(store, threeHosts(), AT);
   for (let round = 0; round < 5; round++) {
     const stored = await readTopology(store, 'multi');
@@ -174,7 +176,7 @@ test('two concurrent applies of one topology: exactly one wins, the other writes
 });
 
 test('VNIs are unique across topologies: allocation skips others, a race for one VNI has one winner', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   const blue = (await applyTopology(store, threeHosts('blue'), AT)).model;
   const green = (await applyTopology(store, threeHosts('green'), AT)).model;
   const vnis = [...blue.networks, ...green.networks].map((n) => n.vni);
@@ -210,7 +212,7 @@ test('VNIs are unique across topologies: allocation skips others, a race for one
 });
 
 test('destroy is guarded and takes exactly the topology: spec, meta, slices, its VNIs', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   const blue = await applyTopology(store, threeHosts('blue'), AT);
   await applyTopology(store, threeHosts('green'), AT);
   const all = await etcd.keys(prefix);
@@ -236,7 +238,7 @@ test('destroy is guarded and takes exactly the topology: spec, meta, slices, its
 });
 
 test('a value edited by hand into garbage is a typed error naming the key, and nothing is written', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   await applyTopology(store, threeHosts(), AT);
   const cases: [string, RegExp][] = [
     [`${prefix}topologies/multi/spec`, /not JSON/],

@@ -25,8 +25,8 @@ function spread(hosts: number, instances = 1): TopologyInput {
 
 test('over --max-txn-ops: refused before sending when the limit is known, by etcd when it is not', async (t) => {
   const prefix = etcd.keyPrefix(t);
-  const known = Store.open({ url: etcd.url, prefix, limits: { maxTxnOps: 16 } });
-  const wrong = Store.open({ url: etcd.url, prefix, limits: { maxTxnOps: 1000 } });
+  const known = await Store.open({ url: etcd.url, prefix, limits: { maxTxnOps: 16 } });
+  const wrong = await Store.open({ url: etcd.url, prefix, limits: { maxTxnOps: 1000 } });
   t.after(() => {
     known.close();
     wrong.close();
@@ -57,8 +57,16 @@ test('over --max-txn-ops: refused before sending when the limit is known, by etc
 
 test('over --max-request-bytes: refused before sending, or by etcd, naming the flag; nothing written', async (t) => {
   const prefix = etcd.keyPrefix(t);
-  const known = Store.open({ url: etcd.url, prefix, limits: { maxTxnOps: 16, maxRequestBytes: 64 * 1024 } });
-  const wrong = Store.open({ url: etcd.url, prefix, limits: { maxTxnOps: 16, maxRequestBytes: 8 << 20 } });
+  const known = await Store.open({
+    url: etcd.url,
+    prefix,
+    limits: { maxTxnOps: 16, maxRequestBytes: 64 * 1024 },
+  });
+  const wrong = await Store.open({
+    url: etcd.url,
+    prefix,
+    limits: { maxTxnOps: 16, maxRequestBytes: 8 << 20 },
+  });
   t.after(() => {
     known.close();
     wrong.close();

@@ -25,9 +25,9 @@ import { etcdSandbox } from '../fakes/etcd.js';
 const etcd = await etcdSandbox({ after });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function storeFor(t: { after(fn: () => Promise<void> | void): unknown }, deadlineMs = 3000) {
+async function storeFor(t: { after(fn: () => Promise<void> | void): unknown }, deadlineMs = 3000) {
   const prefix = etcd.keyPrefix(t as never);
-  const store = Store.open({ url: etcd.url, prefix, deadlineMs });
+  const store = await Store.open({ url: etcd.url, prefix, deadlineMs });
   t.after(() => store.close());
   return { store, prefix };
 }
@@ -47,7 +47,7 @@ async function until(what: string, check: () => boolean, ms = 5000): Promise<voi
 }
 
 test('a paginated read is one revision across pages, whatever changes in between', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   const k = (i: number) => `${prefix}p/${String(i).padStart(3, '0')}`;
   await put(Object.fromEntries(Array.from({ length: 35 }, (_, i) => [k(i), `v${i}`])));
   const r = await etcd.revision();
@@ -75,7 +75,7 @@ test('a paginated read is one revision across pages, whatever changes in between
 });
 
 test('the informer: one sync, then every change in order, a transaction as one batch', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   await put({ [`${prefix}w/a`]: '1', [`${prefix}w/b`]: '2' });
   const syncs: [Map<string, string>, number][] = [];
   const batches: InformerEvent[][] = [];
@@ -113,7 +113,7 @@ test('the informer: one sync, then every change in order, a transaction as one b
 });
 
 test('resync after a compacted watch: resuming from a revision compacted away lists afresh and converges', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   await put({ [`${prefix}w/a`]: '1' });
   const old = await etcd.revision();
   // While "the agent was away": changes, then compaction of everything before them.
@@ -152,7 +152,7 @@ test('resync after a compacted watch: resuming from a revision compacted away li
 });
 
 test('a lease: kept alive past its TTL, re-used while alive, keys gone when released or revoked', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   const agent: AgentRecord = {
     vtep: ipAddress('10.254.0.11'),
     underlayMtu: 1500,
@@ -194,7 +194,7 @@ test('a lease: kept alive past its TTL, re-used while alive, keys gone when rele
 });
 
 test('a status is written only when it changes: the same status moves no revision', async (t) => {
-  const { store, prefix } = storeFor(t);
+  const { store, prefix } = await storeFor(t);
   const status: HostStatus = { observedGeneration: 1, at: 'x', changes: 3, failures: [], dhcp: [] };
   assert.equal(await putStatus(store, 'h1', 'web', status), true);
   const r = await etcd.revision();
@@ -209,9 +209,9 @@ test('a status is written only when it changes: the same status moves no revisio
 });
 
 test('an etcd that does not answer fails within the deadline, retryable; the next call works at once', async (t) => {
-  const { store } = storeFor(t, 1000);
+  const { store } = await storeFor(t, 1000);
   // Nothing listens: refused at once.
-  const nobody = Store.open({ url: 'etcd://127.0.0.1:1', deadlineMs: 1000 });
+  const nobody = await Store.open({ url: 'etcd://127.0.0.1:1', deadlineMs: 1000 });
   t.after(() => nobody.close());
   let start = Date.now();
   await assert.rejects(nobody.revision(), (e: unknown) => e instanceof StoreUnavailableError && e.retryable);
