@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { InvalidInputError } from '../../src/errors.js';
+import { prefixEnd } from '../../src/store/client.js';
 import { DEFAULT_PREFIX, keyPrefix, parseStoreUrl, StoreKeys } from '../../src/store/index.js';
 import { hostileString } from '../helpers/host-snapshot.js';
 
@@ -127,4 +128,10 @@ test('property: any name either makes a key that parses back to exactly it, or i
     { numRuns: 300 },
   );
   for (const bad of [0, -1, 1.5, 2 ** 24, Number.NaN]) assert.throws(() => k.vni(bad), invalid('vni'));
+});
+
+test('a prefix range ends where etcd says: the last byte below 0xff raised by one', () => {
+  assert.deepEqual(prefixEnd('/t/'), Buffer.from('/t0'));
+  assert.deepEqual(prefixEnd(Buffer.from([0x61, 0xff, 0xff])), Buffer.from([0x62]));
+  assert.deepEqual(prefixEnd(Buffer.from([0xff])), Buffer.from([0]));
 });
