@@ -3,7 +3,7 @@
 // tenantnet/testing. `etcdctl` against it is the independent oracle for the store.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -207,9 +207,25 @@ export class EtcdSandbox {
     await this.etcdctl(['compaction', '--physical', String(revision ?? (await this.revision()))]);
   }
 
-  /** Stops etcd from answering (SIGSTOP): its socket stays open, requests hang. */
+  /**
+   * Stops etcd from answering (SIGSTOP): its socket stays open, requests hang. Resolves once every
+   * thread of it is stopped (a signal to a busy multi-threaded process lands a moment later).
+   */
   async freeze(): Promise<void> {
-    if (this.child?.pid) process.kill(this.child.pid, 'SIGSTOP');
+    const pid = this.child?.pid;
+    if (!pid) return;
+    process.kill(pid, 'SIGSTOP');
+    const deadline = Date.now() + 2000;
+    while (Date.now() < deadline) {
+      const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+      const states = await Promise.all(
+        tasks.map((t) => readFile(`/proc/${pid}/task/${t}/stat`, 'utf8').catch(() => '')),
+      );
+      // The state is the field after the command name in parentheses: T (stopped) or t (traced).
+      if (states.every((st) => /\) [Tt] /.test(st))) return;
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`etcd sandbox: etcd (pid ${pid}) did not stop`);
   }
 
   /** Lets a frozen etcd go on (SIGCONT). */
