@@ -253,14 +253,18 @@ export class Store {
   /**
    * Reads every key under a prefix at one revision (`revision`, or the latest at the first page),
    * page by page: `pageSize` keys a request, the next page starting after the last key. A page whose
-   * answer is too large for the client is halved and asked again.
+   * answer is too large for the client is halved and asked again. `keysOnly`: values are left out
+   * (empty).
    *
    * Equivalent to: `etcdctl get --prefix PREFIX --rev R` (with `--limit` paging)
    *
    * @throws {StoreUnavailableError} and the other StoreErrors of {@link call}; a revision that was
    *   compacted is a {@link StoreRequestError}
    */
-  async list(prefix: string, options: { revision?: number; pageSize?: number } = {}): Promise<Listing> {
+  async list(
+    prefix: string,
+    options: { revision?: number; pageSize?: number; keysOnly?: boolean } = {},
+  ): Promise<Listing> {
     const end = prefixEnd(prefix);
     let limit = options.pageSize ?? this.pageSize;
     let revision = options.revision ?? 0;
@@ -268,7 +272,13 @@ export class Store {
     const entries: StoreEntry[] = [];
     let pages = 0;
     for (;;) {
-      const req: IRangeRequest = { key: start, range_end: end, limit, ...(revision ? { revision } : {}) };
+      const req: IRangeRequest = {
+        key: start,
+        range_end: end,
+        limit,
+        ...(revision ? { revision } : {}),
+        ...(options.keysOnly ? { keys_only: true } : {}),
+      };
       let res: Awaited<ReturnType<typeof this.client.kv.range>>;
       try {
         res = await this.call(`list ${prefix}`, () => this.client.kv.range(req));

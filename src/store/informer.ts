@@ -15,8 +15,9 @@ export interface InformerEvent {
   readonly value: Buffer | null;
   /** The revision of the change. */
   readonly modRevision: number;
-  /** A put's create revision and lease (0 and '0' for a delete). */
+  /** A put's create revision, version and lease (0, 0 and '0' for a delete). */
   readonly createRevision: number;
+  readonly version: number;
   readonly lease: string;
 }
 
@@ -196,6 +197,7 @@ export class Informer {
         value: put ? kv.value : null,
         modRevision: Number(kv.mod_revision),
         createRevision: put ? Number(kv.create_revision) : 0,
+        version: put ? Number(kv.version) : 0,
         lease: put ? String(kv.lease) : '0',
       };
     });
@@ -207,7 +209,7 @@ export class Informer {
           value: e.value!,
           createRevision: e.createRevision,
           modRevision: e.modRevision,
-          version: 0,
+          version: e.version,
           lease: e.lease,
         });
       }

@@ -3,15 +3,18 @@
 // Neutron: the agents table (report_state) and the l2pop driver's fdb entries, here written by the
 // agent that owns them.
 
+import { InvalidInputError } from '../errors.js';
 import type { Store } from './client.js';
 import {
   type AgentRecord,
   decodeAgent,
   decodeL2pop,
+  decodeStatus,
   encodeValue,
   type HostStatus,
   type L2popRecord,
 } from './codec.js';
+import { StoreValueError } from './errors.js';
 import { hostName } from './keys.js';
 import type { StoreLease } from './lease.js';
 
@@ -26,11 +29,22 @@ export interface L2popEntry {
   readonly modRevision: number;
 }
 
+/** Checks a record by reading it back as a decoder would: a bad one is the caller's argument. */
+function checked(where: string, decode: () => unknown): void {
+  try {
+    decode();
+  } catch (e) {
+    if (!(e instanceof StoreValueError)) throw e;
+    throw new InvalidInputError(`${where}: ${e.reason}`, where);
+  }
+}
+
 /**
  * Puts the host's agent record under its lease.
  *
  * Equivalent to: `etcdctl put --lease=ID PREFIX/hosts/HOST/agent VALUE`
  *
+ * @throws {InvalidInputError} for a record that is not one (naming the field)
  * @throws {LeaseLostError} {@link StoreUnavailableError}
  */
 export async function putAgent(
@@ -39,8 +53,9 @@ export async function putAgent(
   host: string,
   record: AgentRecord,
 ): Promise<void> {
-  decodeAgent(store.keys.agent(host), encodeValue(record));
-  await lease.put(store.keys.agent(host), encodeValue(record));
+  const key = store.keys.agent(host);
+  checked('record', () => decodeAgent(key, encodeValue(record)));
+  await lease.put(key, encodeValue(record));
 }
 
 /**
@@ -50,11 +65,18 @@ export async function putAgent(
  * @throws {StoreValueError} for a record tenantnet did not write; {@link StoreUnavailableError}
  */
 export async function readAgents(store: Store): Promise<Map<string, AgentRecord>> {
-  const out = new Map<string, AgentRecord>();
-  for (const e of (await store.list(store.keys.hosts())).entries) {
+  // The keys of every host first (slices and statuses are large, agent records small), then the
+  // agent records at the same revision.
+  const keys = await store.list(store.keys.hosts(), { keysOnly: true });
+  const agents = keys.entries.flatMap((e) => {
     const k = store.keys.parse(e.key);
-    if (k?.kind === 'agent') out.set(k.host, decodeAgent(e.key, e.value));
-  }
+    return k?.kind === 'agent' ? [{ host: k.host, key: e.key }] : [];
+  });
+  const read = await Promise.all(
+    agents.map(async (a) => ({ ...a, got: await store.get(a.key, keys.revision) })),
+  );
+  const out = new Map<string, AgentRecord>();
+  for (const { host, key, got } of read) if (got.entry) out.set(host, decodeAgent(key, got.entry.value));
   return out;
 }
 
@@ -63,6 +85,7 @@ export async function readAgents(store: Store): Promise<Map<string, AgentRecord>
  * `If(value == new) Then() Else(put)`, so an unchanged status costs no write and moves no revision.
  *
  * @returns true when it was written
+ * @throws {InvalidInputError} for a status that is not one
  * @throws {StoreUnavailableError}
  */
 export async function putStatus(
@@ -72,6 +95,7 @@ export async function putStatus(
   status: HostStatus,
 ): Promise<boolean> {
   const key = Buffer.from(store.keys.status(hostName(host), topology));
+  checked('status', () => decodeStatus(key.toString(), encodeValue(status)));
   const value = Buffer.from(encodeValue(status));
   const res = await store.call(`write status of ${host}`, () =>
     store.client.kv.txn({
@@ -88,6 +112,7 @@ export async function putStatus(
  *
  * Equivalent to: `etcdctl put --lease=ID PREFIX/l2pop/TOPO/NET/HOST/PORT VALUE`
  *
+ * @throws {InvalidInputError} for a record that is not one
  * @throws {LeaseLostError} {@link StoreUnavailableError}
  */
 export async function putL2pop(
@@ -97,7 +122,7 @@ export async function putL2pop(
   record: L2popRecord,
 ): Promise<void> {
   const key = store.keys.l2pop(where.topology, where.network, where.host, where.port);
-  decodeL2pop(key, encodeValue(record));
+  checked('record', () => decodeL2pop(key, encodeValue(record)));
   await lease.put(key, encodeValue(record));
 }
 

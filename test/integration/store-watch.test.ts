@@ -4,6 +4,7 @@
 // failing within the deadline with a retryable error.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import { InvalidInputError } from '../../src/errors.js';
 import { ipAddress } from '../../src/net/types.js';
 import {
   type AgentRecord,
@@ -165,6 +166,10 @@ test('a lease: kept alive past its TTL, re-used while alive, keys gone when rele
   const lease = await StoreLease.acquire(store, { ttlSeconds: 2 });
   assert.equal(lease.reused, false);
   lease.keepAlive();
+  await assert.rejects(
+    putAgent(store, lease, 'h1', { ...agent, underlayMtu: 20 }),
+    (e: unknown) => e instanceof InvalidInputError && e.where === 'record' && /underlayMtu/.test(e.message),
+  );
   await putAgent(store, lease, 'h1', agent);
   assert.deepEqual(Object.fromEntries(await readAgents(store)), { h1: agent });
   await sleep(3000);
@@ -201,6 +206,12 @@ test('a status is written only when it changes: the same status moves no revisio
   assert.equal(await putStatus(store, 'h1', 'web', { ...status }), false);
   assert.equal(await etcd.revision(), r);
   assert.equal(await putStatus(store, 'h1', 'web', { ...status, observedGeneration: 2 }), true);
+  // A status that is not one is the caller's argument, refused before anything is sent.
+  await assert.rejects(
+    putStatus(store, 'h1', 'web', { ...status, failures: 'none' as never }),
+    (e: unknown) =>
+      e instanceof InvalidInputError && e.where === 'status' && /failures: not a list/.test(e.message),
+  );
   assert.equal(
     await etcd.get(`${prefix}hosts/h1/status/web`),
     encodeValue({ ...status, observedGeneration: 2 }),
