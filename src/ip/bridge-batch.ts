@@ -195,11 +195,6 @@ export async function closeBridgeBatches(namespace?: NamespaceName | null): Prom
   await Promise.all(closing);
 }
 
-/** PIDs of the shared `bridge` coprocesses now running. */
-export function bridgeBatchPids(): Set<number> {
-  return new Set([...batches.values()].flatMap((b) => (b.pid === null ? [] : [b.pid])));
-}
-
 /** The real executor: every op rendered and checked before the first line is written. */
 export const bridgeBatchExecutor: BridgeExecutor = {
   async apply(namespace, ops) {

@@ -50,7 +50,13 @@ export async function applyTopology(
   input: TopologyInput,
   options: ApplyOptions = {},
 ): Promise<ApplyResult> {
-  const name = topologyName(requireString((input as { name?: unknown })?.name, 'name'), 'name');
+  let name: string;
+  try {
+    name = topologyName(requireString((input as { name?: unknown })?.name, 'name'), 'name');
+  } catch (e) {
+    buildModel(input); // a ModelError listing every problem of the input, the name's among them
+    throw e;
+  }
   const underlay =
     options.underlay ??
     new Map(

@@ -3,7 +3,7 @@
 // stale revision and a concurrent apply, VNIs unique across topologies, garbage values as typed errors.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
-import { buildModel, canonicalModelJson, type Model } from '../../src/model/index.js';
+import { buildModel, canonicalModelJson, type Model, ModelError } from '../../src/model/index.js';
 import {
   applyTopology,
   commitPlan,
@@ -264,4 +264,26 @@ test('a value edited by hand into garbage is a typed error naming the key, and n
   );
   await etcd.etcdctl(['del', `${prefix}vni/99`]);
   await destroyTopology(store, 'multi');
+});
+
+test('an invalid topology is a ModelError listing every problem, and nothing is written', async (t) => {
+  const { store, prefix } = await storeFor(t);
+  const before = await etcd.revision();
+  const bad = {
+    ...threeHosts(),
+    name: 'Not A Name',
+    instances: [{ name: 'x', network: 'nowhere', host: 'h1' }],
+  };
+  await assert.rejects(
+    applyTopology(store, bad, AT),
+    (e: unknown) =>
+      e instanceof ModelError &&
+      e.problems.some((p) => p.path.join('.') === 'name') &&
+      e.problems.some((p) => p.path.join('.') === 'instances.0.network'),
+  );
+  const unplaced = threeHosts();
+  delete (unplaced.instances![0] as { host?: string }).host;
+  await assert.rejects(applyTopology(store, unplaced, AT), /instance web1 has no host/);
+  assert.equal(await etcd.revision(), before);
+  assert.deepEqual(await etcd.keys(prefix), []);
 });
