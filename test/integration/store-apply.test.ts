@@ -3,6 +3,8 @@
 // stale revision and a concurrent apply, VNIs unique across topologies, garbage values as typed errors.
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
+import fc from 'fast-check';
+import { InvalidInputError } from '../../src/errors.js';
 import { buildModel, canonicalModelJson, type Model, ModelError } from '../../src/model/index.js';
 import {
   applyTopology,
@@ -17,6 +19,7 @@ import {
   VniTakenError,
 } from '../../src/store/index.js';
 import { etcdSandbox } from '../fakes/etcd.js';
+import { hostileString } from '../helpers/host-snapshot.js';
 import { threeHosts } from '../unit/slice-fixtures.js';
 
 const etcd = await etcdSandbox({ after });
@@ -284,6 +287,32 @@ test('an invalid topology is a ModelError listing every problem, and nothing is 
   const unplaced = threeHosts();
   delete (unplaced.instances![0] as { host?: string }).host;
   await assert.rejects(applyTopology(store, unplaced, AT), /instance web1 has no host/);
+  assert.equal(await etcd.revision(), before);
+  assert.deepEqual(await etcd.keys(prefix), []);
+});
+
+test('property: hostile text in a name, host, URL or prefix is a typed error and the store does not change', async (t) => {
+  const { store, prefix } = await storeFor(t);
+  const before = await etcd.revision();
+  await fc.assert(
+    fc.asyncProperty(
+      hostileString(),
+      fc.constantFrom('name', 'host', 'network', 'url', 'prefix'),
+      async (bad, where) => {
+        if (where === 'url' || where === 'prefix') {
+          const options = where === 'url' ? { url: `etcd://${bad}` } : { url: etcd.url, prefix: bad };
+          await assert.rejects(Store.open(options), InvalidInputError);
+          return;
+        }
+        const input = threeHosts();
+        if (where === 'name') input.name = bad;
+        if (where === 'host') input.instances![0]!.host = bad;
+        if (where === 'network') input.networks![0]!.name = bad;
+        await assert.rejects(applyTopology(store, input, AT), (e: unknown) => e instanceof InvalidInputError);
+      },
+    ),
+    { numRuns: 60 },
+  );
   assert.equal(await etcd.revision(), before);
   assert.deepEqual(await etcd.keys(prefix), []);
 });
