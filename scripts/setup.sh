@@ -17,6 +17,8 @@ packages=(
   iputils-ping
   procps
   kmod
+  etcd-server     # etcd: the store for many hosts; tests start a private one (never the system service)
+  etcd-client     # etcdctl: the tests' independent oracle for the store
 )
 missing=()
 for p in "${packages[@]}"; do

@@ -75,6 +75,18 @@ export {
   NoOpenVswitchError,
 } from './reconcile/index.js';
 export { stateDir } from './state-dir.js';
+export {
+  LeaseLostError,
+  StoreConflictError,
+  StoreError,
+  StoreLimitError,
+  StoreRequestError,
+  StoreUnavailableError,
+  StoreValueError,
+  VniTakenError,
+} from './store/errors.js';
+// The etcd client (gRPC, about 150 ms to load) is loaded by Store.open, not by this import.
+export * as store from './store/index.js';
 export * as topology from './topology/index.js';
 export { TopologyError } from './topology/index.js';
 export * as verify from './verify/index.js';

@@ -26,8 +26,14 @@ export class MarkerFrame {
   private buf: string[] = [];
   private errorText: string | null = null;
 
-  /** @param line the 1-based input line number of the command */
-  constructor(readonly line: number) {}
+  /**
+   * @param line the 1-based input line number of the command
+   * @param markerText what the marker line prints when it fails (`bridge -batch` says it its own way)
+   */
+  constructor(
+    readonly line: number,
+    private readonly markerText: string = MARKER_TEXT,
+  ) {}
 
   /** Takes one output line; returns the outcome when the response is complete. */
   push(text: string): LineOutcome | undefined {
@@ -38,7 +44,7 @@ export class MarkerFrame {
     }
     if (text === `Command failed -:${this.line + 1}`) {
       if (this.errorText !== null) return { ok: false, errorText: this.errorText };
-      return { ok: true, output: this.buf.filter((l) => l !== MARKER_TEXT) };
+      return { ok: true, output: this.buf.filter((l) => l !== this.markerText) };
     }
     this.buf.push(text);
     return undefined;

@@ -18,6 +18,12 @@ export {
 } from './addresses.js';
 export type { OpResult } from './batch.js';
 export {
+  type BridgeExecutor,
+  type BridgeVia,
+  bridgeBatchExecutor,
+  closeBridgeBatches,
+} from './bridge-batch.js';
+export {
   AddressAlreadyExistsError,
   DeviceNotFoundError,
   InvalidArgumentError,
@@ -36,6 +42,19 @@ export {
   setIpExecutor,
   type Via,
 } from './executor.js';
+export { appendFdb, deleteFdb, type FdbArgs, fdbEntrySpec, listFdb, replaceFdb } from './fdb.js';
+export {
+  type FdbEntry,
+  type FdbEntrySpec,
+  type FdbMac,
+  type FdbOp,
+  type FdbResult,
+  type FdbTable,
+  FLOOD_MAC,
+  fdbLine,
+  fdbMac,
+  parseFdb,
+} from './fdb-ops.js';
 export { batchLine } from './line.js';
 export {
   addBridge,
@@ -102,6 +121,7 @@ export {
   ownerOf,
   ownershipMark,
 } from './ownership.js';
+export { type FdbDesired, type FdbObserved, type FdbPlan, planFdb, type RemotePort } from './plan-fdb.js';
 export {
   type LinkWant,
   namespaceMark,

@@ -3,9 +3,10 @@
 // order moves nothing. Neutron's IPAM (neutron/ipam/drivers/neutrondb_ipam) and its MAC generator
 // (base_mac fa:16:3e + random bytes) are the originals; here randomness is replaced by a hash.
 import { createHash } from 'node:crypto';
+import { InvalidInputError } from '../errors.js';
 import { eui64Address, hostIndex, hostsFrom, isHostOf } from '../net/cidr.js';
 import type { ResourceName } from '../net/ownership.js';
-import type { IpAddress, Mac } from '../net/types.js';
+import { type IpAddress, intIn, type Mac } from '../net/types.js';
 import type { NetworkDraft, SubnetDraft } from './networks.js';
 import { notAHost } from './networks.js';
 import type { PreviousIndex } from './previous.js';
@@ -213,39 +214,94 @@ export function allocate(
   return { addresses, macs };
 }
 
+/** The VNIs new allocations come from (inclusive). */
+export interface VniRange {
+  readonly min: number;
+  readonly max: number;
+}
+
 /**
- * The VNI of every network: the one given, else (when `needed`, a topology spread over hosts) the
- * previous one while no other network has it, else a new one probed from a hash of the network's owner
- * mark, unique in the topology (1-16777215). Null when not needed and not given.
+ * The default VNI range: 4096-16777215, above the numbers people pick by hand (and above VLAN ids,
+ * so a VNI never reads as a VLAN tag).
+ */
+export const DEFAULT_VNI_RANGE: VniRange = { min: 4096, max: 0xffffff };
+
+/**
+ * The VNI of every network. Given: kept (a problem at its `vni` when another topology holds it, per
+ * `reserved`). Else, when `needed` (a topology placed on hosts): the previous one while it is valid
+ * and neither another network nor `reserved` holds it; else a new one from `range`, probed from a hash
+ * of the network's owner mark past every VNI in use. Null when not needed and not given. Records
+ * every problem.
  */
 export function allocateVnis(
+  p: Problems,
   networks: readonly NetworkDraft[],
   needed: boolean,
   topology: string,
   previous: PreviousIndex,
+  range: VniRange,
+  reserved: ReadonlyMap<number, string>,
 ): Map<ResourceName, number | null> {
   const out = new Map<ResourceName, number | null>();
   const used = new Set(networks.flatMap((n) => (n.vni === null ? [] : [n.vni])));
+  const taken = (v: number) => used.has(v) || reserved.has(v);
   const sorted = [...networks].sort((a, b) => (a.name < b.name ? -1 : 1));
   const pending: NetworkDraft[] = [];
   for (const n of sorted) {
-    if (n.vni !== null || !needed) {
+    if (n.vni !== null) {
+      const other = reserved.get(n.vni);
+      if (other !== undefined) p.add([...n.path, 'vni'], `VNI ${n.vni} is already used by ${other}`);
       out.set(n.name, n.vni);
       continue;
     }
+    if (!needed) {
+      out.set(n.name, null);
+      continue;
+    }
     const old = previous.vnis.get(n.name);
-    if (old !== undefined && old >= 1 && old <= 0xffffff && !used.has(old)) {
+    if (old !== undefined && old >= 1 && old <= 0xffffff && !taken(old)) {
       used.add(old);
       out.set(n.name, old);
     } else pending.push(n);
   }
+  const size = range.max - range.min + 1;
   for (const n of pending) {
-    let v = Number(hash64(`${topology}.network.${n.name}`) % 0xffffffn) + 1;
-    while (used.has(v)) v = (v % 0xffffff) + 1;
+    let v = range.min + Number(hash64(`${topology}.network.${n.name}`) % BigInt(size));
+    let tries = 0;
+    while (taken(v) && tries < size) {
+      v = v === range.max ? range.min : v + 1;
+      tries++;
+    }
+    if (tries === size) {
+      p.add(n.path, `no free VNI left in ${range.min}-${range.max} for network ${n.name}`);
+      continue;
+    }
     used.add(v);
     out.set(n.name, v);
   }
   return out;
+}
+
+/**
+ * Validates the VNI options of `buildModel`: a range inside 1-16777215 with min ≤ max, and reserved
+ * VNIs as a Map of VNI → holder.
+ *
+ * @throws {InvalidInputError} naming the option
+ */
+export function checkVniOptions(
+  range: VniRange | undefined,
+  reserved: ReadonlyMap<number, string> | undefined,
+): { range: VniRange; reserved: ReadonlyMap<number, string> } {
+  const r = range ?? DEFAULT_VNI_RANGE;
+  if (typeof r !== 'object' || r === null)
+    throw new InvalidInputError('vniRange: not { min, max }', 'vniRange');
+  const min = intIn(r.min, 1, 0xffffff, 'vniRange min');
+  const max = intIn(r.max, 1, 0xffffff, 'vniRange max');
+  if (min > max) throw new InvalidInputError(`vniRange: min ${min} is above max ${max}`, 'vniRange');
+  if (reserved !== undefined && !(reserved instanceof Map)) {
+    throw new InvalidInputError('reservedVnis: must be a Map of VNI to holder', 'reservedVnis');
+  }
+  return { range: { min, max }, reserved: reserved ?? new Map() };
 }
 
 /** A want of a holder on a subnet (see {@link Want}). */

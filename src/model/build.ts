@@ -4,17 +4,26 @@
 import { compareAddresses, withPrefix } from '../net/cidr.js';
 import { type ResourceName, type TopologyName, topologyName } from '../net/ownership.js';
 import type { IpAddress } from '../net/types.js';
-import { type Allocation, allocate, allocateVnis, type PortPlan } from './allocate.js';
+import {
+  type Allocation,
+  allocate,
+  allocateVnis,
+  checkVniOptions,
+  type PortPlan,
+  type VniRange,
+} from './allocate.js';
 import { ModelError } from './errors.js';
 import { parseFloatingIps, parseInstances } from './instances.js';
 import { identity } from './names.js';
 import { parseNetworks, type SubnetDraft } from './networks.js';
+import { checkPlacement, checkUnderlay, type HostUnderlay, networkHosts, networkMtus } from './placement.js';
 import { indexPrevious } from './previous.js';
 import { asObject, choiceField, hostField, onlyKeys, Problems } from './problems.js';
 import { parseRouters } from './routers.js';
 import { parseSecurityGroups, resolveRules } from './rules.js';
 import type {
   FloatingIp,
+  HostPort,
   Instance,
   Model,
   Network,
@@ -33,6 +42,22 @@ export interface BuildOptions {
    * IP and VNI it holds for a resource that still exists, and that is still valid, is kept.
    */
   readonly previous?: Model;
+  /**
+   * Where new VNIs come from, inclusive (default 4096-16777215). A VNI given with `vni:` may lie
+   * outside it; a previous VNI is kept wherever it is.
+   */
+  readonly vniRange?: VniRange;
+  /**
+   * VNIs other topologies hold, each with who holds it for messages (`topology blue, network web`):
+   * allocation skips them, and a `vni:` naming one is a problem. The store reads them from `vni/`.
+   */
+  readonly reservedVnis?: ReadonlyMap<number, string>;
+  /**
+   * Each host's underlay (link MTU, IP family), as its agent reports it: on many hosts a network's
+   * default MTU is the smallest underlay MTU among its hosts minus the VXLAN overhead, and a larger
+   * `mtu:` is a problem naming the host. Hosts not listed count as 1500 over IPv4.
+   */
+  readonly underlay?: ReadonlyMap<string, HostUnderlay>;
 }
 
 const TOPOLOGY_KEYS = [
@@ -58,10 +83,10 @@ function assemble(
   res: Resolution,
   alloc: Allocation,
   vnis: ReadonlyMap<ResourceName, number | null>,
+  mtus: ReadonlyMap<ResourceName, Network['mtu']>,
   networks: Iterable<{
     name: ResourceName;
     subnets: readonly SubnetDraft[];
-    mtu: Network['mtu'];
     external: boolean;
   }>,
   groups: ReadonlyMap<ResourceName, SecurityGroup['rules']>,
@@ -78,8 +103,12 @@ function assemble(
   for (const n of networks) {
     const dhcpPlan = res.dhcpPorts.get(n.name);
     const dhcpPort = dhcpPlan ? port(dhcpPlan) : null;
+    const perHost = res.hostDhcpPorts.get(n.name);
+    const hostDhcpPorts: HostPort[] | undefined = perHost?.map((x) => ({ host: x.host, port: port(x.plan) }));
     const subnets: Subnet[] = n.subnets.map((s) => {
       const own = dhcpPort?.fixedIps.find((f) => f.subnet === s.name)?.address;
+      // Placed on hosts, each host hands out its own DHCP port's address: its slice fills it in.
+      const hostDns = hostDhcpPorts !== undefined && s.dns === null && s.dhcp;
       return {
         ...identity(topology, 'subnet', s.name),
         network: n.name,
@@ -89,17 +118,19 @@ function assemble(
         gateway: s.gateway,
         dhcp: s.dhcp,
         dns: s.dns ?? (own ? [own] : []),
+        ...(hostDns ? { hostDns: true as const } : {}),
         ipv6Mode: s.ipv6Mode,
       };
     });
     resolvedNetworks.push({
       ...identity(topology, 'network', n.name),
       subnets,
-      mtu: n.mtu,
+      mtu: mtus.get(n.name)!,
       external: n.external,
       vni: vnis.get(n.name) ?? null,
-      dhcp: dhcpPort !== null,
+      dhcp: dhcpPort !== null || hostDhcpPorts !== undefined,
       dhcpPort,
+      ...(hostDhcpPorts === undefined ? {} : { hostDhcpPorts }),
     });
   }
 
@@ -183,10 +214,17 @@ function assemble(
  * `options.previous`; otherwise each probes from a hash of its owner, so the order of the input moves
  * nothing). Pure: no I/O. Resources come out sorted by name; subnets and rules keep their order.
  *
+ * Placed on hosts (any instance or router names one, or `defaults.host`): every instance and router
+ * needs a host, VNIs are allocated, each network gets a DHCP port per host it is present on, and the
+ * MTU follows the hosts' underlay (see {@link BuildOptions}).
+ *
  * @returns the resolved model: plain, JSON-serialisable data
  * @throws {ModelError} listing every problem found, each with its path in the input
+ * @throws {InvalidInputError} when an option (`vniRange`, `reservedVnis`, `underlay`) is not valid
  */
 export function buildModel(input: TopologyInput, options: BuildOptions = {}): Model {
+  const { range, reserved } = checkVniOptions(options.vniRange, options.reservedVnis);
+  const underlay = checkUnderlay(options.underlay);
   const p = new Problems();
   const raw = asObject(p, input, [], 'a topology');
   if (!raw) throw new ModelError(p.list);
@@ -212,6 +250,9 @@ export function buildModel(input: TopologyInput, options: BuildOptions = {}): Mo
     [...groupDrafts].map(([name, g]) => [name, resolveRules(p, g, groupNames, hasIpv6)]),
   );
 
+  const multiHost = checkPlacement(p, defaultHost, routers.values(), instanceDrafts.values());
+  const presence = networkHosts(defaultHost, routers.values(), instanceDrafts.values());
+
   // A placeholder keeps the checks going when the name is wrong; the name's problem is reported.
   const topo = topology ?? ('invalid' as TopologyName);
   const res = resolveTopology(p, {
@@ -221,6 +262,7 @@ export function buildModel(input: TopologyInput, options: BuildOptions = {}): Mo
     groups: groupNames,
     instances: instanceDrafts,
     floatingIps,
+    dhcpHosts: multiHost ? presence : null,
   });
   const previous = indexPrevious(options.previous, topo);
   const alloc = allocate(
@@ -230,10 +272,8 @@ export function buildModel(input: TopologyInput, options: BuildOptions = {}): Mo
     res.avoid,
     previous,
   );
+  const vnis = allocateVnis(p, [...networks.values()], multiHost, topo, previous, range, reserved);
+  const mtus = networkMtus(p, networks.values(), multiHost, presence, underlay);
   p.throwIfAny();
-
-  const spansHosts =
-    defaultHost !== null || [...routers.values(), ...instanceDrafts.values()].some((r) => r.host !== null);
-  const vnis = allocateVnis([...networks.values()], spansHosts, topo, previous);
-  return assemble(topo, backend, defaultHost, res, alloc, vnis, networks.values(), groups);
+  return assemble(topo, backend, defaultHost, res, alloc, vnis, mtus, networks.values(), groups);
 }

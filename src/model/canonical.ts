@@ -16,10 +16,18 @@ function sortKeys(value: unknown): unknown {
 }
 
 /**
+ * Any plain JSON value as canonical JSON: object keys sorted at every level, `undefined` members
+ * left out, no whitespace, list order kept. Deep-equal values give the same text. Pure.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+/**
  * The model as canonical JSON: keys sorted at every level, no whitespace, list order kept (lists are
  * already in a canonical order: resources by name, subnets and rules as given). Two models that are
  * deep-equal give the same text. Pure.
  */
 export function canonicalModelJson(model: Model): string {
-  return JSON.stringify(sortKeys(model));
+  return canonicalJson(model);
 }

@@ -53,6 +53,14 @@ export function dhcpPortName(network: ResourceName): ResourceName {
   return `dhcp_${network}` as ResourceName;
 }
 
+/**
+ * A network's DHCP port on one host, in a topology placed on hosts: `dhcp_<network>_<host>` (at most
+ * 70 characters: both names are user names of at most 32). Pure.
+ */
+export function hostDhcpPortName(network: ResourceName, host: ResourceName): ResourceName {
+  return `dhcp_${network}_${host}` as ResourceName;
+}
+
 /** A router's gateway port: `qg_<router>`. Pure. */
 export function gatewayPortName(router: ResourceName): ResourceName {
   return `qg_${router}` as ResourceName;

@@ -55,7 +55,8 @@ export interface NetworkDraft {
   readonly name: ResourceName;
   readonly path: Path;
   readonly subnets: readonly SubnetDraft[];
-  readonly mtu: Mtu;
+  /** As given; null: the default (1500 on one host, from the underlay on many: `build.ts`). */
+  readonly mtu: Mtu | null;
   readonly external: boolean;
   /** As given; allocation fills it in for a topology spread over hosts. */
   readonly vni: number | null;
@@ -201,7 +202,7 @@ function parseNetwork(p: Problems, raw: unknown, path: Path): NetworkDraft | und
   });
 
   const external = boolField(p, obj, 'external', path, false);
-  let netMtu = DEFAULT_MTU;
+  let netMtu: Mtu | null = null;
   if (obj.mtu !== undefined) {
     const m = p.check([...path, 'mtu'], (w) => mtu(obj.mtu as number, w));
     if (m !== undefined) {

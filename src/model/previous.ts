@@ -65,6 +65,7 @@ export function indexPrevious(previous: unknown, topology: string): PreviousInde
     const net = obj(n);
     if (!net) continue;
     port(net.dhcpPort);
+    for (const h of arr(net.hostDhcpPorts)) port(obj(h)?.port);
     if (typeof net.name === 'string' && Number.isInteger(net.vni)) vnis.set(net.name, net.vni as number);
   }
   for (const r of arr(model.routers)) {

@@ -33,7 +33,10 @@ export interface NetworkInput {
   readonly dhcp?: boolean;
   readonly dns?: readonly string[];
   readonly subnets?: readonly SubnetInput[];
-  /** Link MTU of every device on the network (default 1500 on one host). */
+  /**
+   * Link MTU of every device on the network. Default 1500 on one host; on many hosts, the smallest
+   * underlay MTU among the network's hosts minus the VXLAN overhead (50 over IPv4, 70 over IPv6).
+   */
   readonly mtu?: number;
   /** May be a router's gateway network; floating IPs come from it. */
   readonly external?: boolean;
@@ -180,6 +183,7 @@ export interface Resource {
 /** A resolved network. */
 export interface Network extends Resource {
   readonly subnets: readonly Subnet[];
+  /** Link MTU (see {@link NetworkInput.mtu} for the default). */
   readonly mtu: Mtu;
   readonly external: boolean;
   /**
@@ -189,8 +193,23 @@ export interface Network extends Resource {
   readonly vni: number | null;
   /** True when any subnet has DHCP on: the network gets a DHCP port, namespace and dnsmasq. */
   readonly dhcp: boolean;
-  /** The network's DHCP port (null when no subnet has DHCP). */
+  /**
+   * The network's DHCP port (null when no subnet has DHCP, and in a topology placed on hosts, where
+   * each host has its own: {@link Network.hostDhcpPorts}). In a host's slice, that host's port.
+   */
   readonly dhcpPort: Port | null;
+  /**
+   * Only in a topology placed on hosts, when DHCP is on: one DHCP port per host the network is present
+   * on (distributed DHCP: each host runs its own dnsmasq), sorted by host. Absent on one host and in
+   * a slice (whose `dhcpPort` is its host's).
+   */
+  readonly hostDhcpPorts?: readonly HostPort[];
+}
+
+/** A port that belongs to one host (a network's DHCP port on that host). */
+export interface HostPort {
+  readonly host: string;
+  readonly port: Port;
 }
 
 /** A resolved subnet. Its name is the network's and the CIDR's: `web_10-10-1-0-24`. */
@@ -205,6 +224,11 @@ export interface Subnet extends Resource {
   readonly dhcp: boolean;
   /** Name servers DHCP hands out (default: the DHCP port's address on this subnet). */
   readonly dns: readonly IpAddress[];
+  /**
+   * Only in a topology placed on hosts, when `dns` was not given and the subnet has DHCP: each host
+   * hands out its own DHCP port's address, so `dns` is empty here and a host's slice fills it in.
+   */
+  readonly hostDns?: true;
   /** IPv6 address mode (null for IPv4). */
   readonly ipv6Mode: Ipv6Mode | null;
 }

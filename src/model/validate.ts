@@ -6,7 +6,7 @@ import { containsAddress } from '../net/cidr.js';
 import type { ResourceName, TopologyName } from '../net/ownership.js';
 import { label, type PortPlan, type Want, want } from './allocate.js';
 import type { FloatingIpDraft, InstanceDraft } from './instances.js';
-import { dhcpPortName, instancePortName } from './names.js';
+import { dhcpPortName, hostDhcpPortName, instancePortName } from './names.js';
 import { cidrList, firstPerFamily, type NetworkDraft } from './networks.js';
 import { type Path, type Problems, pathText, show } from './problems.js';
 import { type RouterPlan, resolveRouter } from './router-plan.js';
@@ -32,7 +32,10 @@ export interface FloatingIpPlan {
 
 /** The topology resolved: every reference followed, every port and address to allocate planned. */
 export interface Resolution {
+  /** The DHCP port of each network with DHCP, on one host (empty when placed on hosts). */
   readonly dhcpPorts: ReadonlyMap<ResourceName, PortPlan>;
+  /** Placed on hosts: each DHCP network's port per host it is present on, by host name. */
+  readonly hostDhcpPorts: ReadonlyMap<ResourceName, readonly { host: ResourceName; plan: PortPlan }[]>;
   readonly routers: readonly RouterPlan[];
   readonly instances: readonly InstancePlan[];
   readonly floatingIps: readonly FloatingIpPlan[];
@@ -50,6 +53,11 @@ export interface Drafts {
   readonly groups: ReadonlySet<string>;
   readonly instances: ReadonlyMap<ResourceName, InstanceDraft>;
   readonly floatingIps: readonly FloatingIpDraft[];
+  /**
+   * Placed on hosts: the hosts each network is present on (each gets its own DHCP port there); null
+   * on one host (one DHCP port per network).
+   */
+  readonly dhcpHosts: ReadonlyMap<ResourceName, readonly ResourceName[]> | null;
 }
 
 function resolveInstance(p: Problems, d: Drafts, i: InstanceDraft): InstancePlan | undefined {
@@ -207,27 +215,17 @@ export function resolveTopology(p: Problems, d: Drafts): Resolution {
   }
 
   const dhcpPorts = new Map<ResourceName, PortPlan>();
+  const hostDhcpPorts = new Map<ResourceName, { host: ResourceName; plan: PortPlan }[]>();
   for (const n of d.networks.values()) {
-    const subnets = n.subnets.filter((s) => s.dhcp);
-    if (subnets.length === 0) continue;
-    const name = dhcpPortName(n.name);
-    const holder = {
-      path: n.path,
-      label: `the DHCP port of network ${n.name}`,
-      mark: `${d.topology}.port.${name}`,
-      name,
-      mayTakeGateway: false,
-    };
-    dhcpPorts.set(n.name, {
-      name,
-      mark: holder.mark,
-      network: n,
-      deviceOwner: 'dhcp',
-      mac: null,
-      macPath: n.path,
-      label: holder.label,
-      wants: subnets.map((s) => want(n, s, s.auto ? 'eui64' : 'dhcp', null, holder)),
-    });
+    if (!n.subnets.some((s) => s.dhcp)) continue;
+    if (d.dhcpHosts === null) dhcpPorts.set(n.name, dhcpPortPlan(d, n, null));
+    else {
+      const hosts = d.dhcpHosts.get(n.name) ?? [];
+      hostDhcpPorts.set(
+        n.name,
+        hosts.map((host) => ({ host, plan: dhcpPortPlan(d, n, host) })),
+      );
+    }
   }
 
   const avoid = new Map<ResourceName, Set<string>>();
@@ -247,6 +245,29 @@ export function resolveTopology(p: Problems, d: Drafts): Resolution {
     ...routers.flatMap((r) => [...r.interfaces.map((i) => i.port), ...(r.gateway ? [r.gateway.port] : [])]),
     ...[...instances.values()].map((i) => i.port),
     ...dhcpPorts.values(),
+    ...[...hostDhcpPorts.values()].flatMap((list) => list.map((x) => x.plan)),
   ];
-  return { dhcpPorts, routers, instances: [...instances.values()], floatingIps, avoid, ports };
+  return { dhcpPorts, hostDhcpPorts, routers, instances: [...instances.values()], floatingIps, avoid, ports };
+}
+
+/** The DHCP port of a network (on one host), or of a network on one host of many. */
+function dhcpPortPlan(d: Drafts, n: NetworkDraft, host: ResourceName | null): PortPlan {
+  const name = host === null ? dhcpPortName(n.name) : hostDhcpPortName(n.name, host);
+  const holder = {
+    path: n.path,
+    label: `the DHCP port of network ${n.name}${host === null ? '' : ` on host ${host}`}`,
+    mark: `${d.topology}.port.${name}`,
+    name,
+    mayTakeGateway: false,
+  };
+  return {
+    name,
+    mark: holder.mark,
+    network: n,
+    deviceOwner: 'dhcp',
+    mac: null,
+    macPath: n.path,
+    label: holder.label,
+    wants: n.subnets.filter((s) => s.dhcp).map((s) => want(n, s, s.auto ? 'eui64' : 'dhcp', null, holder)),
+  };
 }

@@ -1,6 +1,8 @@
 // tenantnet/testing: stateful fakes of every executor seam (knftables' Fake) and a private Open
 // vSwitch, for unit and integration tests of code built on tenantnet (tenantnet's own tests use them too).
+export { FakeBridge, type FakeFdbRow } from './bridge.js';
 export { FakeConntrack, type FakeFlow } from './conntrack.js';
+export { EtcdSandbox, type EtcdSandboxOptions, etcdSandbox } from './etcd.js';
 export {
   type FakeExecutors,
   type FakeExecutorsOptions,
