@@ -51,7 +51,9 @@ test('an apply killed with SIGKILL anywhere is finished by the next apply', root
     if (want === 'absent') await env.converge('present');
     await env.x.close(); // the other process changes devices behind this one's ip processes
     const p = await startApply(args(want));
-    const delay = Math.random() * full;
+    // Stratified: run i kills somewhere in the i-th slice of the apply, so the early slices are
+    // certainly mid-apply and the late ones may land after it ended.
+    const delay = (full * (i + Math.random())) / RUNS;
     await new Promise((r) => setTimeout(r, delay));
     p.kill();
     const said = await p.exited;
