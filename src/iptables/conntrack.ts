@@ -23,8 +23,8 @@ export interface ConntrackFilter {
   readonly protocol?: string;
   /** Only entries whose original destination port is this one (`--dport`; needs `protocol`). */
   readonly dport?: number;
-  /** Only entries whose reply comes from this address (`-q`, which covers NATed flows). */
-  readonly replySrc?: string;
+  /** Only entries whose reply goes to this address (`-q`, `--reply-dst`): a flow NATed to it. */
+  readonly replyDst?: string;
 }
 
 /** One connection tracking entry, as much as tenantnet needs of it. */
@@ -69,7 +69,7 @@ export function conntrackArgs(filter: ConntrackFilter): string[] {
     filter.family === 4 ? 'ipv4' : 'ipv6',
     ...(filter.src !== undefined ? ['-s', filter.src] : []),
     ...(filter.dst !== undefined ? ['-d', filter.dst] : []),
-    ...(filter.replySrc !== undefined ? ['-q', filter.replySrc] : []),
+    ...(filter.replyDst !== undefined ? ['-q', filter.replyDst] : []),
     ...(filter.protocol !== undefined ? ['-p', filter.protocol] : []),
     ...(filter.dport !== undefined ? ['--dport', String(filter.dport)] : []),
     ...(filter.zone !== undefined ? ['-w', String(filter.zone)] : []),
@@ -174,8 +174,8 @@ function context(opts: ConntrackOptions): { ns: string | null; executor: Conntra
 }
 
 /**
- * Deletes the entries of connections to `ip` (`-d`) and of connections whose reply comes from it
- * (`-q`, which covers NATed flows), as Neutron does when an address goes away. Nothing matching
+ * Deletes the entries of connections to `ip` (`-d`) and of connections whose reply goes to it
+ * (`-q`, reply destination: flows source-NATed to it), as Neutron does when an address goes away. Nothing matching
  * is fine.
  *
  * Equivalent to: `conntrack -D -f FAMILY -d IP [-w ZONE]` then `conntrack -D -f FAMILY -q IP [-w ZONE]`.
@@ -191,7 +191,7 @@ export async function deleteConntrackByAddress(ip: string, opts: ConntrackOption
   const z = zone !== undefined ? { zone } : {};
   return (
     (await executor.delete(ns, { family, dst: addr, ...z })) +
-    (await executor.delete(ns, { family, replySrc: addr, ...z }))
+    (await executor.delete(ns, { family, replyDst: addr, ...z }))
   );
 }
 

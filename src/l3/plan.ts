@@ -75,7 +75,7 @@ function conntrackFilters(spec: RouterSpec | null, observed: RouterObserved): Co
   for (const ip of seen.ips) if (ip !== spec?.gateway?.ip) gone.add(ip);
   return [...gone].sort().flatMap((dst): ConntrackFilter[] => [
     { family: 4, dst },
-    { family: 4, replySrc: dst },
+    { family: 4, replyDst: dst },
   ]);
 }
 

@@ -99,7 +99,7 @@ export function conntrackFilter(f: ConntrackFilter, where = 'filter'): Conntrack
   if (f.zone !== undefined && !(Number.isInteger(f.zone) && f.zone >= 0 && f.zone <= 65535)) {
     throw new InvalidInputError(`${where}.zone: ${JSON.stringify(f.zone)} is not 0-65535`, `${where}.zone`);
   }
-  for (const k of ['dst', 'replySrc'] as const) {
+  for (const k of ['dst', 'replyDst'] as const) {
     const v = f[k];
     if (v !== undefined && familyOf(ipAddress(v, `${where}.${k}`)) !== f.family) {
       throw new InvalidInputError(`${where}.${k}: ${v} is not an IPv${f.family} address`, `${where}.${k}`);

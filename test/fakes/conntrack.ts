@@ -6,7 +6,7 @@ import type { IpFamily } from '../../src/net/types.js';
 export interface FakeFlow extends ConntrackEntry {
   readonly family: IpFamily;
   /** Reply direction source (differs from `dst` for NATed flows). */
-  readonly replySrc: string;
+  readonly replyDst: string;
 }
 
 /** A fake conntrack table per namespace; `delete` and `list` select with the filter as conntrack does. */
@@ -15,11 +15,11 @@ export class FakeConntrack implements ConntrackExecutor {
   readonly calls: { op: 'delete' | 'list'; namespace: string | null; filter: ConntrackFilter }[] = [];
 
   /** Adds an entry (zone 0 when absent; the reply comes from `dst` unless NATed). */
-  add(ns: string | null, flow: Omit<FakeFlow, 'raw' | 'replySrc' | 'family'> & Partial<FakeFlow>): void {
+  add(ns: string | null, flow: Omit<FakeFlow, 'raw' | 'replyDst' | 'family'> & Partial<FakeFlow>): void {
     const list = this.flows.get(ns ?? '') ?? [];
     list.push({
       family: flow.src.includes(':') ? 6 : 4,
-      replySrc: flow.dst,
+      replyDst: flow.dst,
       raw: `${flow.protocol} src=${flow.src} dst=${flow.dst}`,
       ...flow,
     });
@@ -34,7 +34,7 @@ export class FakeConntrack implements ConntrackExecutor {
       (filter.dst === undefined || f.dst === filter.dst) &&
       (filter.protocol === undefined || f.protocol === filter.protocol) &&
       (filter.dport === undefined || f.dport === filter.dport) &&
-      (filter.replySrc === undefined || f.replySrc === filter.replySrc)
+      (filter.replyDst === undefined || f.replyDst === filter.replyDst)
     );
   }
 

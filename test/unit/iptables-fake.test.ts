@@ -91,7 +91,7 @@ test('a fast batch refused after an earlier table committed counts the committed
 test('conntrack helpers send one filter per direction and family, and delete what matches', async () => {
   const ct = new FakeConntrack();
   ct.add(null, { protocol: 'tcp', src: '10.0.0.9', dst: '10.0.0.5', zone: 7 });
-  ct.add(null, { protocol: 'udp', src: '10.0.0.9', dst: '192.0.2.5', replySrc: '10.0.0.5', zone: 7 }); // NATed
+  ct.add(null, { protocol: 'udp', src: '10.0.0.9', dst: '192.0.2.5', replyDst: '10.0.0.5', zone: 7 }); // NATed
   ct.add(null, { protocol: 'udp', src: '10.0.0.9', dst: '10.0.0.6', zone: 7 });
   ct.add(null, { protocol: 'icmp', src: 'fd00::9', dst: 'fd00::5', zone: 8 });
   assert.equal(await deleteConntrackByAddress('10.0.0.5', { zone: 7, executor: ct }), 2);
@@ -99,7 +99,7 @@ test('conntrack helpers send one filter per direction and family, and delete wha
     ct.calls.map((c) => c.filter),
     [
       { family: 4, dst: '10.0.0.5', zone: 7 },
-      { family: 4, replySrc: '10.0.0.5', zone: 7 },
+      { family: 4, replyDst: '10.0.0.5', zone: 7 },
     ],
   );
   assert.deepEqual(
@@ -109,7 +109,7 @@ test('conntrack helpers send one filter per direction and family, and delete wha
   assert.equal(await deleteConntrackZone(8, { executor: ct }), 1);
   assert.equal(await deleteConntrackByAddress('FD00::6', { executor: ct }), 0, 'a v6 address: -f ipv6');
   assert.equal(ct.calls.at(-1)?.filter.family, 6);
-  assert.equal(ct.calls.at(-1)?.filter.replySrc, 'fd00::6');
+  assert.equal(ct.calls.at(-1)?.filter.replyDst, 'fd00::6');
   const before = ct.calls.length;
   for (const bad of ['fe80::1%eth0', '10.0.0.1 ', '-d', '', '10.0.0.256'])
     await assert.rejects(deleteConntrackByAddress(bad, { executor: ct }), InvalidInputError, bad);

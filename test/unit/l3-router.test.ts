@@ -101,7 +101,7 @@ for (const backend of ['linuxbridge', 'ovs'] as const) {
         protocol: 'tcp',
         src: '172.24.4.9',
         dst: '172.24.4.100',
-        replySrc: '10.1.0.10',
+        replyDst: '10.1.0.10',
       });
       h.fakes.conntrack.add(NS, { protocol: 'tcp', src: '10.2.0.10', dst: '10.1.0.10' });
       const fewer = desired(topology({ floatingIps: [] }));
@@ -112,7 +112,7 @@ for (const backend of ['linuxbridge', 'ovs'] as const) {
       );
       assert.deepEqual(conntrack(changes[0]), [
         { family: 4, dst: '172.24.4.100' },
-        { family: 4, replySrc: '172.24.4.100' },
+        { family: 4, replyDst: '172.24.4.100' },
       ]);
       await h.apply(fewer);
       assert.deepEqual(
@@ -132,7 +132,7 @@ for (const backend of ['linuxbridge', 'ovs'] as const) {
       const moved = desired(topology({ floatingIps: [{ instance: 'vm2', address: '172.24.4.100' }] }));
       const changes = await h.plan(moved);
       assert.deepEqual(
-        conntrack(changes[0]).map((f) => f.dst ?? f.replySrc),
+        conntrack(changes[0]).map((f) => f.dst ?? f.replyDst),
         ['172.24.4.100', '172.24.4.100'],
       );
       assert.deepEqual(ipOps(changes), [], 'the address stays');
@@ -203,7 +203,7 @@ for (const backend of ['linuxbridge', 'ovs'] as const) {
         'update router r1',
       ]);
       const ct = conntrack(changes.find((c) => c.resource.kind === 'router'));
-      assert.deepEqual([...new Set(ct.map((f) => f.dst ?? f.replySrc))], ['172.24.4.100', '172.24.4.2']);
+      assert.deepEqual([...new Set(ct.map((f) => f.dst ?? f.replyDst))], ['172.24.4.100', '172.24.4.2']);
       await h.apply(none);
       assert.equal(links(h, NS).filter((d) => d.startsWith('qg-')).length, 0);
       assert.doesNotMatch(await nat(h), /SNAT|DNAT|MARK/);
