@@ -76,7 +76,9 @@ export function mapIpError(
   if (device && !/^(?:Error|RTNETLINK)/.test(message)) {
     return new DeviceNotFoundError(device[1]!, namespace, command, message);
   }
-  if (/No such device\b/.test(message) && / dev ([^ ]+)/.test(command)) {
+  // The kernel's extack says "Device not found" (e.g. `Error: ipv4: Device not found.` for an address
+  // or route on a missing device): the same fact as iproute2's own wording, not an invalid argument.
+  if (/No such device\b|Device not found/.test(message) && / dev ([^ ]+)/.test(command)) {
     return new DeviceNotFoundError(/ dev ([^ ]+)/.exec(command)![1]!, namespace, command, message);
   }
   if (/Cannot open network namespace "([^"]*)"|Invalid "netns" value "([^"]*)"/.test(message)) {

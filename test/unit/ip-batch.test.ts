@@ -70,6 +70,9 @@ test('kernel error texts map to typed errors, in context of the command', () => 
   assert.ok(m('route del 10.9.0.0/16', 'RTNETLINK answers: No such process') instanceof ObjectNotFoundError);
   assert.ok(m('link del group 9', 'RTNETLINK answers: No such device') instanceof ObjectNotFoundError);
   assert.ok(m('link set dev x up', 'RTNETLINK answers: No such device') instanceof DeviceNotFoundError);
+  const extack = m('addr add 10.0.0.1/24 dev gone', 'Error: ipv4: Device not found.');
+  assert.ok(extack instanceof DeviceNotFoundError, String(extack));
+  assert.equal(extack.device, 'gone');
   const inval = m('link set dev a mtu 70', 'Error: mtu less than device minimum.');
   assert.ok(inval instanceof InvalidArgumentError);
   assert.match(inval.message, /mtu less than device minimum/);
