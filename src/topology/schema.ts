@@ -83,7 +83,9 @@ export const networkSchema = z
     mtu: z
       .int()
       .optional()
-      .describe('MTU of every device on the network, 68-65535 (1280 or more with IPv6). Default 1500.'),
+      .describe(
+        'MTU of every device on the network, 68-65535 (1280 or more with IPv6). Default 1500 on one host; across hosts, the smallest underlay MTU of its hosts minus 50 (VXLAN).',
+      ),
     external: z
       .boolean()
       .optional()
