@@ -4,11 +4,24 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../../src/exec/run.js';
 
 const SCHEMA = '/usr/share/openvswitch/vswitch.ovsschema';
+
+/** Does a unix socket accept a connection now? (Closed again at once.) */
+function accepts(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
 
 /**
  * A private Open vSwitch for one test file: its own ovsdb-server (database, socket, pidfile, unixctl
@@ -116,8 +129,10 @@ export class OvsSandbox {
       `--remote=punix:${this.socketPath}`,
       ...this.daemonArgs('ovsdb-server'),
     ]);
-    const deadline = Date.now() + 5000;
-    while (!existsSync(this.socketPath)) {
+    // The socket file appears at bind(), a moment before listen(): until then a client is refused
+    // (seen under load). Ready means a connection is accepted, not that the file exists.
+    const deadline = Date.now() + 10_000;
+    while (!(existsSync(this.socketPath) && (await accepts(this.socketPath)))) {
       if (Date.now() > deadline) throw new Error(`ovs sandbox: ovsdb-server did not open ${this.socketPath}`);
       await new Promise((r) => setTimeout(r, 10));
     }

@@ -15,7 +15,18 @@ test(
   'two private OVS sandboxes start side by side, are isolated, and leave nothing behind',
   rootOnly,
   async () => {
-    const [a, b] = await Promise.all([OvsSandbox.start(), OvsSandbox.start()]);
+    // allSettled: when one start fails, the other sandbox is stopped, not left running (its daemons
+    // would keep this file alive until the runner's timeout).
+    const started = await Promise.allSettled([OvsSandbox.start(), OvsSandbox.start()]);
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed) {
+      for (const r of started) if (r.status === 'fulfilled') await r.value.stop();
+      throw failed.reason;
+    }
+    const [a, b] = started.map((r) => (r as PromiseFulfilledResult<OvsSandbox>).value) as [
+      OvsSandbox,
+      OvsSandbox,
+    ];
     try {
       assert.notEqual(a.dir, b.dir);
       // Each database is its own: it carries its own mark, which the system database (if any) does not.
