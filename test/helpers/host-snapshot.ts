@@ -4,9 +4,10 @@ import { readdir } from 'node:fs/promises';
 import fc from 'fast-check';
 import { run } from '../../src/exec/run.js';
 
-// Names made by test sandboxes and benches (this run's and concurrent ones'): `t`, `o` or `b` + 4-5
-// base-36 characters, and the private OVS namespaces. Everything else is the host's.
-const SANDBOXED = /(^|[\s"'-])(t|o|b)[0-9a-z]{4,5}|tnovs-/;
+// Names made by test sandboxes, simulated hosts (the fabric) and benches, this run's and concurrent
+// ones': `t`, `o`, `b` or `f` + 4-5 base-36 characters, and the private OVS namespaces. Everything
+// else is the host's.
+const SANDBOXED = /(^|[\s"'-])(t|o|b|f)[0-9a-z]{4,5}|tnovs-/;
 
 function hostLines(text: string): string[] {
   return text
