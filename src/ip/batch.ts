@@ -4,6 +4,7 @@ import { NamespaceNotFoundError, statNamespace } from '../net/namespace.js';
 import type { IpFamily, NamespaceName } from '../net/types.js';
 import { IpCommandError, IpProcessExitedError, mapIpError } from './errors.js';
 import { batchLine } from './line.js';
+import { NamespacePin } from './namespace-pin.js';
 import { type IpOp, isRead } from './ops.js';
 
 /**
@@ -77,7 +78,7 @@ export interface IpBatchOptions {
  */
 export class IpBatch {
   private coproc: Coproc;
-  private nsInode: number | null = null;
+  private readonly pin: NamespacePin;
   // Namespaces the running `ip` was given by name (a veth peer's, a move's), and for which child.
   private referenced = new Set<string>();
   private referencedBy = -1;
@@ -93,6 +94,7 @@ export class IpBatch {
     private readonly options: IpBatchOptions = {},
   ) {
     this.coproc = this.makeCoproc();
+    this.pin = new NamespacePin(namespace, () => this.coproc);
   }
 
   private makeCoproc(): Coproc {
@@ -149,31 +151,12 @@ export class IpBatch {
    */
   async runLines(ops: readonly IpOp[], lines: readonly string[]): Promise<PromiseSettledResult<OpResult>[]> {
     try {
-      await this.checkNamespace();
+      await this.pin.check();
     } catch (e) {
       return ops.map(() => ({ status: 'rejected', reason: e }));
     }
     this.noteReferences(ops);
     return Promise.allSettled(ops.map((op, i) => this.one(op, lines[i]!)));
-  }
-
-  /**
-   * A namespace file that vanished or was replaced means the running `ip` is stuck in a namespace
-   * nobody can see any more: refuse, or start over in the new one. One stat() per call; the old
-   * process is awaited so that no new line is written to it.
-   */
-  private async checkNamespace(): Promise<void> {
-    if (!this.namespace) return;
-    const ino = statNamespace(this.namespace);
-    if (ino === null) {
-      this.nsInode = null;
-      if (this.coproc.pid !== null) await this.coproc.kill('SIGKILL');
-      throw new NamespaceNotFoundError(this.namespace);
-    }
-    if (this.nsInode !== null && this.nsInode !== ino && this.coproc.pid !== null) {
-      await this.coproc.kill('SIGKILL');
-    }
-    this.nsInode = ino;
   }
 
   // iproute2 (6.1) opens a namespace named by `link add … netns NS` or `link set … netns NS` and
@@ -227,12 +210,8 @@ export class IpBatch {
    *
    * @returns true when the process was let go
    */
-  async releaseIfGone(): Promise<boolean> {
-    if (!this.namespace || this.nsInode === null) return false;
-    if (statNamespace(this.namespace) === this.nsInode) return false;
-    this.nsInode = null;
-    await this.coproc.kill('SIGKILL');
-    return true;
+  releaseIfGone(): Promise<boolean> {
+    return this.pin.releaseIfGone();
   }
 
   private async one(op: IpOp, line: string): Promise<OpResult> {
@@ -281,8 +260,8 @@ export class IpBatch {
     const ns = /Cannot open network namespace "([^"]*)"/.exec(e.lastOutput);
     if (ns) return new NamespaceNotFoundError(ns[1]!, line, e.lastOutput);
     // Killed because its namespace was deleted under it (see releaseIfGone).
-    if (this.namespace && statNamespace(this.namespace) === null) {
-      return new NamespaceNotFoundError(this.namespace, line, e.lastOutput);
+    if (this.pin.gone()) {
+      return new NamespaceNotFoundError(this.namespace!, line, e.lastOutput);
     }
     return new IpProcessExitedError(this.namespace, line, e.lastOutput, { cause: e });
   }

@@ -1,13 +1,13 @@
 // One long-lived `bridge -batch` coprocess per namespace, framed like `ip -batch` (a marker line that
 // always fails after each command), and the executor seam the FDB verbs run on. Neutron runs one
 // `bridge` process per command (bridge_lib); here a list of FDB changes is one pipeline.
-import { type FSWatcher, watch } from 'node:fs';
 import { Coproc, CoprocExitedError } from '../exec/coproc.js';
-import { NamespaceNotFoundError, NETNS_DIR, statNamespace } from '../net/namespace.js';
+import { NamespaceNotFoundError } from '../net/namespace.js';
 import type { NamespaceName } from '../net/types.js';
 import { type LineOutcome, MarkerFrame } from './batch.js';
 import { IpCommandError, IpProcessExitedError, mapIpError } from './errors.js';
 import { type FdbOp, type FdbResult, fdbLine, isFdbRead } from './fdb-ops.js';
+import { NamespacePin, onNetnsChange } from './namespace-pin.js';
 
 /**
  * The line written after every command: it always fails cheaply (no device name has a `/`), and its
@@ -46,12 +46,13 @@ export function bridgeExecutorOf(via?: BridgeVia): BridgeExecutor {
  */
 export class BridgeBatch {
   private readonly coproc: Coproc;
-  private nsInode: number | null = null;
+  private readonly pin: NamespacePin;
 
   /** @param namespace where to run (null: the root namespace) */
   constructor(readonly namespace: NamespaceName | null) {
     const argv = ['bridge', ...(namespace ? ['-n', namespace] : []), '-force', '-json', '-batch', '-'];
     this.coproc = new Coproc(argv, { mergeStderr: true, requestTimeoutMs: 60_000 });
+    this.pin = new NamespacePin(namespace, () => this.coproc);
   }
 
   /** PID of the running `bridge`, or null. */
@@ -67,36 +68,16 @@ export class BridgeBatch {
     let lines: string[];
     try {
       lines = ops.map(fdbLine);
-      await this.checkNamespace();
+      await this.pin.check();
     } catch (e) {
       return ops.map(() => ({ status: 'rejected', reason: e }));
     }
     return Promise.allSettled(ops.map((op, i) => this.one(op, lines[i]!)));
   }
 
-  // A namespace file that vanished or was replaced: the running `bridge` is stuck in a namespace
-  // nobody sees any more (and keeps it alive). Refuse, or start over in the new one.
-  private async checkNamespace(): Promise<void> {
-    if (!this.namespace) return;
-    const ino = statNamespace(this.namespace);
-    if (ino === null) {
-      this.nsInode = null;
-      if (this.coproc.pid !== null) await this.coproc.kill('SIGKILL');
-      throw new NamespaceNotFoundError(this.namespace);
-    }
-    if (this.nsInode !== null && this.nsInode !== ino && this.coproc.pid !== null) {
-      await this.coproc.kill('SIGKILL');
-    }
-    this.nsInode = ino;
-  }
-
   /** Lets go of the process when its namespace was deleted or replaced. @returns true when it did */
-  async releaseIfGone(): Promise<boolean> {
-    if (!this.namespace || this.nsInode === null) return false;
-    if (statNamespace(this.namespace) === this.nsInode) return false;
-    this.nsInode = null;
-    await this.coproc.kill('SIGKILL');
-    return true;
+  releaseIfGone(): Promise<boolean> {
+    return this.pin.releaseIfGone();
   }
 
   private async one(op: FdbOp, line: string): Promise<FdbResult> {
@@ -114,8 +95,8 @@ export class BridgeBatch {
       });
     } catch (e) {
       if (!(e instanceof CoprocExitedError)) throw e;
-      if (this.namespace && statNamespace(this.namespace) === null) {
-        throw new NamespaceNotFoundError(this.namespace, line, e.lastOutput);
+      if (this.pin.gone()) {
+        throw new NamespaceNotFoundError(this.namespace!, line, e.lastOutput);
       }
       throw new IpProcessExitedError(this.namespace, `bridge ${line}`, e.lastOutput, { cause: e });
     }
@@ -141,7 +122,7 @@ export class BridgeBatch {
 }
 
 const batches = new Map<string, BridgeBatch>();
-let watcher: FSWatcher | null = null;
+let unwatch: (() => void) | null = null;
 
 /** The shared {@link BridgeBatch} of a namespace (null: the root one), created on first use. */
 export function bridgeBatch(namespace: NamespaceName | null): BridgeBatch {
@@ -149,31 +130,18 @@ export function bridgeBatch(namespace: NamespaceName | null): BridgeBatch {
   if (!b) {
     b = new BridgeBatch(namespace);
     batches.set(namespace ?? '', b);
-    if (namespace !== null) watchNamespaces();
+    // As for the ip coprocesses: an idle `bridge -n NS` keeps a namespace deleted behind tenantnet's
+    // back alive, with its devices; the shared /run/netns watch lets go of it at once.
+    if (namespace !== null) unwatch ??= onNetnsChange(onNamespaceEvent);
   }
   return b;
 }
 
-// As for the ip coprocesses: an idle `bridge -n NS` keeps a namespace deleted behind tenantnet's back
-// alive, with its devices. One inotify watch on /run/netns while coprocesses in named namespaces
-// exist lets go of them at once; it never keeps Node running.
-function watchNamespaces(): void {
-  if (watcher) return;
-  try {
-    watcher = watch(NETNS_DIR, { persistent: false });
-  } catch {
-    return; // no /run/netns yet: every call still stats its namespace first
+function onNamespaceEvent(file: string | null): void {
+  for (const b of batches.values()) {
+    if (b.namespace === null || (file !== null && b.namespace !== file)) continue;
+    b.releaseIfGone().catch(() => {});
   }
-  watcher.on('change', (_event, file) => {
-    for (const b of batches.values()) {
-      if (b.namespace === null || (typeof file === 'string' && b.namespace !== file)) continue;
-      b.releaseIfGone().catch(() => {});
-    }
-  });
-  watcher.on('error', () => {
-    watcher?.close();
-    watcher = null;
-  });
 }
 
 /**
@@ -188,9 +156,9 @@ export async function closeBridgeBatches(namespace?: NamespaceName | null): Prom
       closing.push(b.close());
     }
   }
-  if (watcher && ![...batches.values()].some((b) => b.namespace !== null)) {
-    watcher.close();
-    watcher = null;
+  if (unwatch && ![...batches.values()].some((b) => b.namespace !== null)) {
+    unwatch();
+    unwatch = null;
   }
   await Promise.all(closing);
 }

@@ -1,11 +1,11 @@
 // The ip executor seam and the real one: a registry of batch coprocesses per namespace, released when a namespace goes (Neutron: IPWrapper(namespace)).
-import { type FSWatcher, watch } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { TenantnetError } from '../errors.js';
 import { NETNS_DIR, statNamespace } from '../net/namespace.js';
 import type { IpFamily, NamespaceName } from '../net/types.js';
 import { checkReferencedNamespaces, firstError, IpBatch, type OpResult } from './batch.js';
 import { batchLine } from './line.js';
+import { onNetnsChange } from './namespace-pin.js';
 import type { IpOp } from './ops.js';
 
 /**
@@ -92,23 +92,12 @@ export async function closeIpBatches(namespace?: NamespaceName | null): Promise<
 }
 
 // A namespace deleted behind tenantnet's back stays alive, with its devices, for as long as an idle
-// `ip -n NS` sits in it. One inotify watch on /run/netns (fs.watch), held only while coprocesses in
-// named namespaces exist, tells of every deletion at once and costs nothing between events; polling
-// would either be late or wake up for nothing. It does not keep Node running (persistent: false).
-let watcher: FSWatcher | null = null;
+// `ip -n NS` sits in it: the shared /run/netns watch (namespace-pin.ts), held only while coprocesses
+// in named namespaces exist, tells of every deletion at once.
+let unwatch: (() => void) | null = null;
 
 function watchNamespaces(): void {
-  if (watcher) return;
-  try {
-    watcher = watch(NETNS_DIR, { persistent: false });
-  } catch {
-    return; // no /run/netns (yet): every call still stats its namespace first
-  }
-  watcher.on('change', (_event, file) => onNamespaceEvent(typeof file === 'string' ? file : null));
-  watcher.on('error', () => {
-    watcher?.close();
-    watcher = null;
-  });
+  unwatch ??= onNetnsChange(onNamespaceEvent);
 }
 
 // The batch stays registered (its process is gone, a later command starts a new one): a caller may
@@ -130,10 +119,10 @@ async function letGoOf(namespace: NamespaceName): Promise<void> {
 }
 
 function stopWatchingIfIdle(): void {
-  if (!watcher) return;
+  if (!unwatch) return;
   for (const b of batches.values()) if (b.namespace !== null) return;
-  watcher.close();
-  watcher = null;
+  unwatch();
+  unwatch = null;
 }
 
 /**

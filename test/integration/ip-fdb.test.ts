@@ -5,7 +5,9 @@ import { after, test } from 'node:test';
 import fc from 'fast-check';
 import { InvalidInputError } from '../../src/errors.js';
 import { run } from '../../src/exec/run.js';
+import { bridgeBatch } from '../../src/ip/bridge-batch.js';
 import * as ip from '../../src/ip/index.js';
+import { NamespaceNotFoundError } from '../../src/net/namespace.js';
 import { hostileString, hostSnapshot, snapshotDiff } from '../helpers/host-snapshot.js';
 import { rootOnly } from '../helpers/root.js';
 import { type Sandbox, sandbox } from '../helpers/sandbox.js';
@@ -276,5 +278,27 @@ test(
     );
     assert.deepEqual(await fdbOf(ns, vx), fdbBefore);
     assert.deepEqual(snapshotDiff(before, await hostSnapshot()), []);
+  },
+);
+
+test(
+  'a namespace deleted behind tenantnet is let go of at once: its idle bridge process ends',
+  rootOnly,
+  async (t) => {
+    const sb = sandbox(t);
+    const ns = await sb.namespace('gone');
+    sb.defer(() => ip.closeBridgeBatches(ns as never));
+    assert.deepEqual(await ip.listFdb({ namespace: ns }), []);
+    const pid = bridgeBatch(ns as never).pid;
+    assert.ok(pid !== null, 'the namespace has its bridge process');
+    await run(['ip', 'netns', 'del', ns]);
+    // Without the release, the idle `bridge -n NS` keeps the deleted namespace alive.
+    let alive = true;
+    for (let i = 0; i < 100 && alive; i++) {
+      alive = (await run(['ps', '-p', String(pid)], { check: false })).exitCode === 0;
+      if (alive) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(!alive, `bridge process ${pid} still runs in the deleted namespace`);
+    await assert.rejects(ip.listFdb({ namespace: ns }), (e: unknown) => e instanceof NamespaceNotFoundError);
   },
 );
