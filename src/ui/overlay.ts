@@ -32,6 +32,7 @@ function statusOf(problems: readonly string[], missing: boolean): ResourceStatus
 /**
  * The last verify results that still fit the file: a result whose index, `from` and `to` are those of
  * the file's check at that index (a verify of an older file draws nothing rather than something wrong).
+ * Each keeps its detail (the picture draws a failure's; the page shows every one).
  */
 export function verifyResults(
   report: RecordedVerify | null,
@@ -46,7 +47,7 @@ export function verifyResults(
     out.push({
       index: r.index,
       result: r.result,
-      ...(r.result === 'fail' && typeof r.detail === 'string' ? { detail: r.detail } : {}),
+      ...(typeof r.detail === 'string' ? { detail: r.detail } : {}),
     });
   }
   return out;

@@ -2,11 +2,11 @@
 // the last verify results laid over it once the topology was applied here (plan only before that).
 // What `tenantnet graph` draws and `tenantnet ui` serves. Horizon: the network topology panel's data.
 import { type DeploymentStatus, deploymentStatus, verifyPath } from '../deploy/index.js';
-import { buildGraph, type Graph } from '../graph/index.js';
+import { buildGraph, type CheckStatus, type Graph, type GraphOverlay } from '../graph/index.js';
 import type { Model } from '../model/index.js';
 import type { Executors, FileExecutor } from '../reconcile/index.js';
 import type { ResolvedCheck } from '../topology/index.js';
-import { overlayFromStatus, type RecordedVerify } from './overlay.js';
+import { overlayFromStatus, type RecordedVerify, verifyResults } from './overlay.js';
 
 /** A topology file loaded and built, with the model its last apply recorded here (null: never applied). */
 export interface PictureSource {
@@ -53,6 +53,58 @@ export async function readVerify(
   }
 }
 
+/** What was read of the host for a picture. */
+export interface HostObservation {
+  /** The deployment's status (null: the topology was never applied here, so none was read). */
+  readonly status: DeploymentStatus | null;
+  /** The last verify report kept in the state directory (null: none). */
+  readonly verify: RecordedVerify | null;
+}
+
+/**
+ * Reads what the picture of `source` lays over the file: its `deploymentStatus` (only once the
+ * topology was applied here: before that every resource would merely be missing) and the last verify
+ * report.
+ *
+ * @throws {OpenVswitchUnavailableError} for an OVS topology when no Open vSwitch answers
+ */
+export async function observeHost(
+  source: PictureSource,
+  executors: Executors,
+  opts: Pick<PictureOptions, 'ovsdbSocket'> = {},
+): Promise<HostObservation> {
+  const status =
+    source.previous === null
+      ? null
+      : await deploymentStatus(
+          source.model,
+          executors,
+          opts.ovsdbSocket === undefined ? {} : { ovsdbSocket: opts.ovsdbSocket },
+        );
+  const verify = await readVerify(executors.files, executors.host.stateDir, source.model.topology);
+  return { status, verify };
+}
+
+/**
+ * The graph of `source` with `seen` laid over it: the status's overlay, and the check results given
+ * (default: those of the kept verify report that still fit the file). Without a status only the check
+ * results are drawn (none: the file alone). Pure.
+ */
+export function drawPicture(
+  source: PictureSource,
+  seen: HostObservation,
+  netnsPrefix: string,
+  results: readonly CheckStatus[] = verifyResults(seen.verify, source.checks),
+): Graph {
+  const { model, checks } = source;
+  const overlay: GraphOverlay | undefined = seen.status
+    ? { ...overlayFromStatus(model, seen.status, null, checks), checks: results }
+    : results.length > 0
+      ? { checks: results }
+      : undefined;
+  return buildGraph(model, { checks, netnsPrefix, ...(overlay ? { overlay } : {}) });
+}
+
 /**
  * The picture of `source` on the host of `executors`: plan only when asked, or when the topology was
  * never applied here (no recorded model); otherwise its `deploymentStatus` and last verify results
@@ -69,20 +121,8 @@ export async function pictureOf(
   const { model, checks } = source;
   const netnsPrefix = executors.host.netnsPrefix;
   if (opts.planOnly || source.previous === null) {
-    return {
-      graph: buildGraph(model, { checks, netnsPrefix }),
-      model,
-      checks,
-      status: null,
-      verify: null,
-    };
+    return { graph: buildGraph(model, { checks, netnsPrefix }), model, checks, status: null, verify: null };
   }
-  const status = await deploymentStatus(
-    model,
-    executors,
-    opts.ovsdbSocket === undefined ? {} : { ovsdbSocket: opts.ovsdbSocket },
-  );
-  const verify = await readVerify(executors.files, executors.host.stateDir, model.topology);
-  const overlay = overlayFromStatus(model, status, verify, checks);
-  return { graph: buildGraph(model, { checks, overlay, netnsPrefix }), model, checks, status, verify };
+  const seen = await observeHost(source, executors, opts);
+  return { graph: drawPicture(source, seen, netnsPrefix), model, checks, ...seen };
 }

@@ -145,9 +145,9 @@ test("verify results mark the check arrows; results that no longer fit the file'
     ],
   };
   assert.deepEqual(verifyResults(report, checks), [
-    { index: 0, result: 'pass' },
+    { index: 0, result: 'pass', detail: 'answered' },
     { index: 1, result: 'fail', detail: 'no answer within 1500 ms' },
-    { index: 4, result: 'block' },
+    { index: 4, result: 'block', detail: 'refused' },
   ]);
   assert.deepEqual(verifyResults(null, checks), []);
   assert.deepEqual(verifyResults({ checks: 'nope' } as never, checks), []);
@@ -156,6 +156,7 @@ test("verify results mark the check arrows; results that no longer fit the file'
   assert.equal(byIndex(0)?.result, 'pass');
   assert.equal(byIndex(1)?.result, 'fail');
   assert.equal(byIndex(4)?.result, 'block');
+  assert.equal(byIndex(0)?.detail, undefined, 'only a failure says what happened on the arrow');
   assert.equal(byIndex(5)?.result, undefined);
 });
 
