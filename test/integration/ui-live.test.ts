@@ -5,7 +5,6 @@
 // namespace deleted by hand missing within 2 s without a reload, and colours the checks when verify
 // is pressed. A screenshot goes to test/output/ui-live.png.
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +13,8 @@ import { run } from '../../src/exec/run.js';
 import { rootOnly } from '../helpers/root.js';
 import { type Sandbox, sandbox } from '../helpers/sandbox.js';
 import { type CliHost, cliHost } from './cli-helpers.js';
+import { startUi } from './ui-helpers.js';
 
-const MAIN = join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts');
 const OUTPUT = join(import.meta.dirname, '..', 'output');
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -83,43 +82,6 @@ test(
     assert.equal(checks.find((e) => e.attrs.index === 4)?.result, 'pass', 'app1 -> outside tcp 80');
   },
 );
-
-/** `tenantnet ui FILE --listen 127.0.0.1:0` as a child; resolves with its URL once it listens. */
-async function startUi(
-  host: CliHost,
-  file: string,
-  sb: Sandbox,
-): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', MAIN, ...host.globals, 'ui', file, '--listen', '127.0.0.1:0'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d.toString();
-  });
-  sb.defer(async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await once(child, 'exit');
-    }
-  });
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`ui did not start:\n${out}\n${stderr}`)), 60_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /tenantnet ui: (http:\/\/\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`ui exited ${code}:\n${stderr}`)));
-  });
-  return { url, child };
-}
 
 test('the live page: drawn in a real browser, a namespace deleted by hand marked missing within 2 s, verify colours the checks', {
   ...rootOnly,
