@@ -3,6 +3,7 @@
 
 export { ASSET_FILES, type Asset, loadAssets } from './assets.js';
 export { type CheckDetail, LEASES_SHOWN, type NodeDetails, nodeDetails, ruleText } from './details.js';
+export { UiListenError } from './errors.js';
 export { decide, type RequestLine, type Route, type Verdict } from './guard.js';
 export { authorityOf, DEFAULT_LISTEN, isLoopback, type ListenAddress, parseListen } from './listen.js';
 export { type LiveEvent, type LiveSource, LiveView, type LiveViewOptions, type Snapshot } from './live.js';

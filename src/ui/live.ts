@@ -85,6 +85,7 @@ export class LiveView implements LiveSource {
   private again = false;
   private running: CheckResult[] | null = null;
   private verifyRun: Promise<void> | null = null;
+  private drawing: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(private readonly opts: LiveViewOptions) {}
@@ -158,7 +159,7 @@ export class LiveView implements LiveSource {
           onResult: (r) => {
             this.running?.push(r);
             this.emit({ type: 'check', result: r });
-            void this.redraw();
+            this.redraw().catch((e: unknown) => this.warn(`drawing failed: ${(e as Error).message}`));
           },
         });
         const report = verifyReport(results);
@@ -215,15 +216,21 @@ export class LiveView implements LiveSource {
             this.source = source;
           } catch (e) {
             error = (e as Error).message;
-            this.opts.onWarn?.(`reading the host failed: ${error}`);
+            this.warn(`reading the host failed: ${error}`);
           }
-          await this.redraw(error, new Date().toISOString());
+          await this.redraw(error, new Date().toISOString()).catch((e: unknown) =>
+            this.warn(`drawing failed: ${(e as Error).message}`),
+          );
         } while (this.again && !this.closed);
       } finally {
         this.observing = null;
       }
     })();
     return this.observing;
+  }
+
+  private warn(text: string): void {
+    this.opts.onWarn?.(text);
   }
 
   private optsOvs() {
@@ -238,8 +245,17 @@ export class LiveView implements LiveSource {
     return verifyResults(this.seen.verify, this.source.checks);
   }
 
-  /** Draws the picture from what was last read; a listener hears of it when it changed. */
-  private async redraw(error?: string | null, updated?: string): Promise<void> {
+  /**
+   * Draws the picture from what was last read; a listener hears of it when it changed. Drawings run
+   * one after another, so a later state is never overtaken by an earlier one.
+   */
+  private redraw(error?: string | null, updated?: string): Promise<void> {
+    const next = this.drawing.then(() => this.drawNow(error, updated));
+    this.drawing = next.catch(() => {});
+    return next;
+  }
+
+  private async drawNow(error?: string | null, updated?: string): Promise<void> {
     const source = this.source;
     if (!source) return;
     const graph = drawPicture(source, this.seen, this.opts.executors.host.netnsPrefix, this.results());

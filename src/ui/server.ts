@@ -5,6 +5,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Asset, loadAssets } from './assets.js';
+import { UiListenError } from './errors.js';
 import { decide, type Route } from './guard.js';
 import { authorityOf, type ListenAddress } from './listen.js';
 import type { LiveEvent, LiveSource } from './live.js';
@@ -56,7 +57,8 @@ function sse(e: LiveEvent): string {
 /**
  * Serves the live page of `live` on `listen`. Resolves once listening.
  *
- * @throws {Error} when the address cannot be bound (in use, not on this host), or the page's files are missing
+ * @throws {UiListenError} when the address cannot be had (the port in use, an address not on this host)
+ * @throws {Error} when the page's files are missing (a broken install)
  */
 export async function startUiServer(live: LiveSource, listen: ListenAddress): Promise<UiServer> {
   const assets: ReadonlyMap<string, Asset> = await loadAssets();
@@ -128,9 +130,13 @@ export async function startUiServer(live: LiveSource, listen: ListenAddress): Pr
   });
 
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (e: NodeJS.ErrnoException) =>
+      reject(
+        new UiListenError(authority, e.code, e.code === 'EADDRINUSE' ? 'the port is in use' : e.message),
+      ),
+    );
     server.listen({ host: listen.host, port: listen.port, exclusive: true }, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
       resolve();
     });
   });

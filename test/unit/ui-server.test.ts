@@ -292,3 +292,12 @@ test('on [::1] the authority is bracketed, and the IPv4 loopback name is refused
   assert.equal((await raw(port, get('/', s.authority), '::1')).status, 200);
   assert.equal((await raw(port, get('/', `127.0.0.1:${port}`), '::1')).status, 421);
 });
+
+test('a port already taken is a UiListenError naming the address (exit 1, not an internal error)', async (t) => {
+  const { s } = await server(t);
+  await assert.rejects(startUiServer(fakeLive().live, parseListen(s.authority)), {
+    name: 'UiListenError',
+    code: 'EADDRINUSE',
+    message: `cannot listen on ${s.authority}: the port is in use`,
+  });
+});
