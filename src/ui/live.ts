@@ -68,6 +68,11 @@ export interface LiveViewOptions {
   readonly debounceMs?: number;
   /** Overrides of the host watch (tests). */
   readonly watch?: Partial<Pick<HostWatchOptions, 'netnsDir' | 'tickMs'>>;
+  /**
+   * Watch the host (default true). Without, nothing observes again but {@link LiveView.schedule}:
+   * for a caller with its own source of changes (and for tests on fake executors).
+   */
+  readonly hostWatch?: boolean;
 }
 
 const prolog = (svg: string) => svg.slice(Math.max(0, svg.indexOf('<svg')));
@@ -98,6 +103,7 @@ export class LiveView implements LiveSource {
   async start(): Promise<void> {
     this.source = await this.opts.load();
     await this.observe();
+    if (this.opts.hostWatch === false) return;
     const x = this.opts.executors;
     this.watch = new HostWatch({
       targets: () => this.targets(),
