@@ -102,3 +102,22 @@ test('property: a request is answered only with the exact Host, a path of the pa
     { numRuns: 500 },
   );
 });
+
+test('tenantnet ui: a bad --listen is a usage error (exit 2) naming it, before anything is read or served', async () => {
+  const { main } = await import('../../src/cli/program.js');
+  for (const listen of ['0.0.0.0:8470', 'example.com:80', '127.0.0.1:99999', '127.0.0.1']) {
+    let stderr = '';
+    const code = await main(['ui', '/nonexistent/topology.yaml', '--listen', listen], {
+      stdout: { write: () => true },
+      stderr: {
+        write: (s: string) => {
+          stderr += s;
+          return true;
+        },
+      },
+    });
+    assert.equal(code, 2, listen);
+    assert.match(stderr, /^tenantnet: --listen: /m, listen);
+    assert.doesNotMatch(stderr, /nonexistent/, 'the file is not even read');
+  }
+});
