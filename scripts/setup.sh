@@ -19,6 +19,8 @@ packages=(
   kmod
   etcd-server     # etcd: the store for many hosts; tests start a private one (never the system service)
   etcd-client     # etcdctl: the tests' independent oracle for the store
+  chromium        # headless browser for the test of `tenantnet ui` (driven by playwright-core; no browser download)
+  fonts-dejavu-core  # a font, so the page's screenshot shows text
 )
 missing=()
 for p in "${packages[@]}"; do

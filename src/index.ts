@@ -89,5 +89,7 @@ export {
 export * as store from './store/index.js';
 export * as topology from './topology/index.js';
 export { TopologyError } from './topology/index.js';
+export * as ui from './ui/index.js';
+export { UiListenError } from './ui/index.js';
 export * as verify from './verify/index.js';
 export { EchoServerError } from './verify/index.js';

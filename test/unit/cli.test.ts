@@ -20,7 +20,18 @@ test('tenantnet --help lists the verbs, the global options and the exit codes', 
   const r = await cli('--help');
   assert.equal(r.exitCode, 0);
   assert.match(r.stdout, /^Usage: tenantnet /m);
-  for (const verb of ['demo', 'plan', 'apply', 'verify', 'status', 'exec', 'destroy', 'cleanup']) {
+  for (const verb of [
+    'demo',
+    'plan',
+    'apply',
+    'verify',
+    'status',
+    'graph',
+    'ui',
+    'exec',
+    'destroy',
+    'cleanup',
+  ]) {
     assert.match(r.stdout, new RegExp(`^ {2}${verb}\\b`, 'm'), verb);
   }
   for (const option of [
