@@ -21,7 +21,7 @@ export interface OverlayDriver {
   plan(desired: OverlayDesired | null, observed: OverlayObserved, topology: string): Change[];
 }
 
-/** The Linux bridge overlay: `vxlan-<VNI>` devices in the networks' `brq` bridges. */
+/** The Linux bridge overlay: `vx-<network id>` devices in the networks' `brq` bridges. */
 export const linuxBridgeOverlay: OverlayDriver = {
   kind: 'linuxbridge',
   observe: observeOverlay,

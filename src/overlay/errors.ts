@@ -7,14 +7,14 @@ import { TenantnetError } from '../errors.js';
  */
 export class OverlayConflictError extends TenantnetError {
   /**
-   * @param device the device name (`vxlan-<VNI>`)
+   * @param device the device name (`vx-<network id>`)
    * @param holder what holds it (`tenantnet:<owner>`, `not tenantnet's`)
    */
   constructor(
     readonly device: string,
     readonly holder: string,
   ) {
-    super(`"${device}" on the host is in use (${holder}): not replaced; remove it or choose another VNI`);
+    super(`"${device}" on the host is in use (${holder}): not replaced; remove it`);
   }
 }
 

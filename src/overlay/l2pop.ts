@@ -88,7 +88,7 @@ export function fdbDesired(
       const remotes: RemotePort[] = entries
         .filter((e) => e.topology === s.topology && e.network === n.name && e.host !== host)
         .map((e) => ({ mac: e.record.mac, vtep: e.record.vtep, ips: e.record.ips, revision: e.modRevision }));
-      out.push({ dev: vxlanDevice(n.vni), remotes });
+      out.push({ dev: vxlanDevice(n), remotes });
     }
   }
   return out;

@@ -1,16 +1,14 @@
-// The overlay's names: a network's VXLAN device `vxlan-<VNI>` (Neutron's linuxbridge agent names it
-// the same way), and which devices are tenantnet's to manage.
+// The overlay's names: a network's VXLAN device `vx-<network id>` (the house's `deviceFor`, beside
+// its bridge `brq<network id>`; Neutron's linuxbridge agent says `vxlan-<VNI>`), and which devices
+// are tenantnet's to manage.
 import type { LinkInfo } from '../ip/links.js';
-import { parseOwnerMark } from '../net/ownership.js';
-import { type DeviceName, deviceName, intIn } from '../net/types.js';
+import { deviceFor } from '../net/naming.js';
+import { type Owner, parseOwnerMark } from '../net/ownership.js';
+import type { DeviceName } from '../net/types.js';
 
-/**
- * The VXLAN device of a VNI: `vxlan-<VNI>` (at most 14 characters). Pure.
- *
- * @throws {InvalidInputError} for a VNI outside 1-16777215
- */
-export function vxlanDevice(vni: number): DeviceName {
-  return deviceName(`vxlan-${intIn(vni, 1, 0xffffff, 'vni')}`, 'vni');
+/** The VXLAN device of a network: `vx-` plus 11 characters of its id (14 in all). Pure. */
+export function vxlanDevice(network: { readonly owner: Owner }): DeviceName {
+  return deviceFor('vx-', network.owner);
 }
 
 /**

@@ -1,4 +1,4 @@
-// The VXLAN device of each network on a host, as a pure plan: `vxlan-<VNI>` (id VNI, local VTEP,
+// The VXLAN device of each network on a host, as a pure plan: `vx-<network id>` (id VNI, local VTEP,
 // dstport 4789, nolearning, proxy on tenant networks, off on external ones) enslaved to the network's
 // `brq` bridge, marked by the network; created, corrected in place, replaced when a setting the
 // kernel cannot change differs, removed when its network leaves. Neutron: the linuxbridge agent's
@@ -29,7 +29,7 @@ function want(d: OverlayDesired, network: Network): WantDevice | null {
   if (network.vni === null) return null;
   const mark = linkMark(network.owner);
   const spec = vxlanSpec({
-    name: vxlanDevice(network.vni),
+    name: vxlanDevice(network),
     vni: network.vni,
     local: d.host.vtep,
     dstport: d.host.dstport ?? VXLAN_PORT,

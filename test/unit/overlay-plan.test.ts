@@ -110,7 +110,7 @@ test('each network of a slice gets its VXLAN device; a re-plan plans nothing', (
 test('an MTU or a master changed by hand is corrected in place; proxy flipped replaces the device', () => {
   const after = applied(planOverlay(desired(), { links: [], vxlans: new Map() }));
   const web = h2.networks.find((n) => n.name === 'web')!;
-  const dev = vxlanDevice(web.vni!);
+  const dev = vxlanDevice(web);
   const drifted = {
     links: after.links.map((l) => (l.name === dev ? { ...l, mtu: 1500, master: null } : l)),
     vxlans: after.vxlans,
@@ -129,7 +129,7 @@ test('an MTU or a master changed by hand is corrected in place; proxy flipped re
     replace.map((c) => c.action),
     ['delete', 'create'],
   );
-  assert.match(replace[1]!.summary, /replace vxlan-\d+ \(proxy off → on\)/);
+  assert.match(replace[1]!.summary, /replace vx-\w+ \(proxy off → on\)/);
   assert.deepEqual(planOverlay(desired(), applied(replace, flipped)), []);
 });
 
@@ -137,7 +137,7 @@ test('a network that leaves the slice loses its device; destroy removes them all
   const after = applied(planOverlay(desired(), { links: [], vxlans: new Map() }));
   const foreign: LinkInfo = {
     ...after.links[0]!,
-    name: 'vxlan-99' as LinkInfo['name'],
+    name: 'vx-foreign' as LinkInfo['name'],
     alias: null,
     owner: null,
   };
@@ -150,7 +150,7 @@ test('a network that leaves the slice loses its device; destroy removes them all
   const gone = planOverlay(null, withForeign, h2.topology);
   assert.equal(gone.length, h2.networks.length);
   assert.ok(gone.every((c) => c.action === 'delete'));
-  assert.ok(!JSON.stringify(gone).includes('vxlan-99'));
+  assert.ok(!JSON.stringify(gone).includes('vx-foreign'));
   assert.deepEqual(planOverlay(null, { links: [foreign], vxlans: new Map() }, h2.topology), []);
 });
 
@@ -158,7 +158,7 @@ test('a device of the needed name that is not the network’s is a conflict, bef
   const web = h2.networks.find((n) => n.name === 'web')!;
   const after = applied(planOverlay(desired(), { links: [], vxlans: new Map() }));
   const taken = after.links.map((l) =>
-    l.name === vxlanDevice(web.vni!) ? { ...l, alias: null, owner: null } : l,
+    l.name === vxlanDevice(web) ? { ...l, alias: null, owner: null } : l,
   );
   assert.throws(() => planOverlay(desired(), { links: taken, vxlans: after.vxlans }), OverlayConflictError);
 });
@@ -182,12 +182,12 @@ test('FDB desired: remote ports only, per local network; planned on owned device
   const web = h1.networks.find((n) => n.name === 'web')!;
   assert.deepEqual(
     want.map((d) => d.dev),
-    [vxlanDevice(web.vni!)],
+    [vxlanDevice(web)],
   );
   assert.deepEqual(want[0]!.remotes.map((r) => r.vtep).sort(), ['10.254.0.12', '10.254.0.12']);
   const none = planL2pop(want, { owned: [], fdb: [], neighbours: [] });
   assert.deepEqual(none, { fdb: [], neighbours: [] });
-  const plan = planL2pop(want, { owned: [vxlanDevice(web.vni!)], fdb: [], neighbours: [] });
+  const plan = planL2pop(want, { owned: [vxlanDevice(web)], fdb: [], neighbours: [] });
   assert.equal(plan.fdb.filter((o) => o.op === 'fdb.append').length, 1); // one flood entry for h2
   assert.equal(plan.fdb.filter((o) => o.op === 'fdb.replace').length, 2);
   assert.equal(plan.neighbours.length, 2);
