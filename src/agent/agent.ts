@@ -85,6 +85,10 @@ export class Agent {
   private readonly badSlices = new Map<string, string>();
   private readonly networks = new Map<string, Informer>();
   private readonly statuses = new Map<string, string>();
+  /** l2pop keys this agent wrote and has not deleted (so a network that left is withdrawn too). */
+  private readonly published = new Map<string, { topology: string; network: string; port: string }>();
+  /** Topologies torn down whose l2pop keys and status are still to be withdrawn (etcd may be away). */
+  private readonly withdrawing = new Set<string>();
   private agentState: AgentState | null = null;
   private timer: NodeJS.Timeout | null = null;
   private interval: NodeJS.Timeout | null = null;
@@ -392,7 +396,9 @@ export class Agent {
 
   /** Puts this host's ports that changed or are new; deletes those it no longer has. */
   private async publish(result: PassResult, entries: readonly PortEntry[]): Promise<void> {
-    const mine = new Map<string, PortEntry>();
+    const mine = new Map<string, { topology: string; network: string; port: string; record?: PortEntry['record'] }>(
+      this.published,
+    );
     for (const e of entries) if (e.host === this.host) mine.set(`${e.topology}/${e.network}/${e.port}`, e);
     const keep = new Set<string>();
     for (const [t, o] of result.topologies) {
@@ -406,14 +412,33 @@ export class Agent {
         keep.add(id);
         const have = mine.get(id);
         // An entry under a lease that is not ours (an older lease, before a restart) is written again.
-        if (have && encodeValue(have.record) === encodeValue(p.record)) continue;
+        if (have?.record && encodeValue(have.record) === encodeValue(p.record)) continue;
         await putL2pop(this.store, this.lease, { ...p, host: this.host }, p.record);
+        this.published.set(id, { topology: p.topology, network: p.network, port: p.port });
       }
     }
     for (const t of this.badSlices.keys())
       for (const k of mine.keys()) if (k.startsWith(`${t}/`)) keep.add(k);
     for (const [id, e] of mine) {
-      if (!keep.has(id)) await deleteL2pop(this.store, { ...e, host: this.host });
+      if (keep.has(id)) continue;
+      await deleteL2pop(this.store, { topology: e.topology, network: e.network, port: e.port, host: this.host });
+      this.published.delete(id);
+    }
+    // A topology torn down: whatever this host published for it (its networks' watches are gone).
+    for (const t of result.removed) this.withdrawing.add(t);
+    for (const t of [...this.withdrawing]) {
+      const listed = await this.store.list(this.store.keys.l2popOfTopology(t), { keysOnly: true });
+      for (const e of listed.entries) {
+        const k = this.store.keys.parse(e.key);
+        if (k?.kind !== 'l2pop' || k.host !== this.host) continue;
+        await deleteL2pop(this.store, { ...k });
+        this.published.delete(`${k.topology}/${k.network}/${k.port}`);
+      }
+      await this.store.call(`delete status of ${t}`, () =>
+        this.store.client.kv.deleteRange({ key: Buffer.from(this.store.keys.status(this.host, t)) }),
+      );
+      this.statuses.delete(t);
+      this.withdrawing.delete(t);
     }
   }
 
@@ -438,12 +463,6 @@ export class Agent {
       if (this.statuses.get(t) === text) continue;
       await putStatus(this.store, this.host, t, { ...body, at: new Date().toISOString() });
       this.statuses.set(t, text);
-    }
-    for (const t of result.removed) {
-      await this.store.call(`delete status of ${t}`, () =>
-        this.store.client.kv.deleteRange({ key: Buffer.from(this.store.keys.status(this.host, t)) }),
-      );
-      this.statuses.delete(t);
     }
   }
 
