@@ -5,7 +5,7 @@
 // Neutron: the linuxbridge agent's daemon loop, with the DHCP and L3 agents of the host folded in.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BridgeExecutor } from '../ip/bridge-batch.js';
+import { type BridgeExecutor, closeBridgeBatches } from '../ip/bridge-batch.js';
 import { type LinkMonitor, monitorLinks } from '../ip/monitor.js';
 import { LockTimeoutError, takeFileLock } from '../iptables/lock.js';
 import type { Slice } from '../model/slice.js';
@@ -354,6 +354,11 @@ export class Agent {
         vtep: this.vtep,
         executors: this.x,
         bridge: this.o.bridge,
+        resetBridge: async () => {
+          const ns = this.x.host.namespace;
+          if (ns && this.o.bridge.release) await this.o.bridge.release(ns);
+          else await closeBridgeBatches(ns);
+        },
       });
     } catch (e) {
       this.log.write('error', 'pass failed', { error: message(e) });
@@ -396,9 +401,10 @@ export class Agent {
 
   /** Puts this host's ports that changed or are new; deletes those it no longer has. */
   private async publish(result: PassResult, entries: readonly PortEntry[]): Promise<void> {
-    const mine = new Map<string, { topology: string; network: string; port: string; record?: PortEntry['record'] }>(
-      this.published,
-    );
+    const mine = new Map<
+      string,
+      { topology: string; network: string; port: string; record?: PortEntry['record'] }
+    >(this.published);
     for (const e of entries) if (e.host === this.host) mine.set(`${e.topology}/${e.network}/${e.port}`, e);
     const keep = new Set<string>();
     for (const [t, o] of result.topologies) {
@@ -421,7 +427,12 @@ export class Agent {
       for (const k of mine.keys()) if (k.startsWith(`${t}/`)) keep.add(k);
     for (const [id, e] of mine) {
       if (keep.has(id)) continue;
-      await deleteL2pop(this.store, { topology: e.topology, network: e.network, port: e.port, host: this.host });
+      await deleteL2pop(this.store, {
+        topology: e.topology,
+        network: e.network,
+        port: e.port,
+        host: this.host,
+      });
       this.published.delete(id);
     }
     // A topology torn down: whatever this host published for it (its networks' watches are gone).

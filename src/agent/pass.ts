@@ -59,6 +59,8 @@ export interface PassContext {
   readonly vtep: IpAddress;
   readonly executors: Executors;
   readonly bridge: BridgeExecutor;
+  /** Restarts the host place's `bridge -batch` (after a failure that may come from a stale index). */
+  readonly resetBridge?: () => Promise<void>;
 }
 
 function message(e: unknown): string {
@@ -173,14 +175,24 @@ export async function runPass(
 
   let fdbChanges = 0;
   let fdbFailure: string | null = null;
-  try {
+  const fx = { ip: x.ip, bridge: ctx.bridge, namespace: x.host.namespace };
+  const fdbPass = async () => {
     const links = (await new Observation(x).links('host')) ?? [];
-    const fx = { ip: x.ip, bridge: ctx.bridge, namespace: x.host.namespace };
     const state = await observeFdb(fx, links);
     const plan = planL2pop(fdbDesired([...slices.values()], entries, ctx.host), state);
-    fdbChanges = await applyL2pop(fx, plan);
-  } catch (e) {
-    fdbFailure = message(e);
+    return applyL2pop(fx, plan);
+  };
+  try {
+    fdbChanges = await fdbPass();
+  } catch {
+    // A long-lived `bridge -batch` keeps the index of a device deleted and made again behind it
+    // ("unknown ifindex"): start a fresh one and try once more.
+    await ctx.resetBridge?.();
+    try {
+      fdbChanges = await fdbPass();
+    } catch (e) {
+      fdbFailure = message(e);
+    }
   }
   return { topologies, removed, fdbChanges, fdbFailure };
 }

@@ -308,7 +308,12 @@ export class Fabric {
     if (this.stopped) return [];
     this.stopped = true;
     await Promise.all([...this.agents.keys()].map((h) => this.stopAgent(h)));
-    for (const pid of (await processesWith(this.prefix)).keys()) {
+    const leaks: string[] = [];
+    // What stopped agents leave on purpose (fail static: the dataplane keeps serving) goes now; any
+    // other process of the fabric's (an agent's helper that outlived it) is a leak.
+    for (const [pid, cmd] of await processesWith(this.prefix)) {
+      if (!/^(dnsmasq|busybox udhcpc|socat) /.test(cmd))
+        leaks.push(`process ${pid} outlived its agent: ${cmd}`);
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -320,7 +325,6 @@ export class Fabric {
     const order = [...all.filter((n) => n.includes('-')), ...all.filter((n) => !n.includes('-'))];
     for (const ns of order) await run(['ip', 'netns', 'del', ns], { check: false });
     await this.etcd.etcdctl(['del', '--prefix', this.storePrefix]).catch(() => '');
-    const leaks: string[] = [];
     await new Promise((r) => setTimeout(r, 200));
     for (const ns of await namespacesWith(this.prefix)) leaks.push(`namespace ${ns}`);
     for (const [pid, cmd] of await processesWith(this.prefix)) leaks.push(`process ${pid}: ${cmd}`);

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { Agent, streamLog, withdrawHost } from '../../agent/index.js';
 import { InvalidInputError } from '../../errors.js';
-import { bridgeBatchExecutor } from '../../ip/bridge-batch.js';
+import { bridgeBatchExecutor, closeBridgeBatches } from '../../ip/bridge-batch.js';
 import { realExecutors } from '../../reconcile/index.js';
 import { defineCommand } from '../command.js';
 import { version } from '../version.js';
@@ -88,6 +88,7 @@ export const command = defineCommand({
       });
     } catch (e) {
       await x.close();
+      await closeBridgeBatches();
       throw e;
     }
     log.write('info', 'running', { pid: process.pid, vtep: options.vtep, lease: leaseTtl });
@@ -98,6 +99,7 @@ export const command = defineCommand({
     log.write('info', 'stopping (the lease is kept)', { signal });
     await agent.stop();
     await x.close();
+    await closeBridgeBatches();
     return 0;
   },
 });
