@@ -32,6 +32,7 @@ import { AgentRunningError } from './errors.js';
 import { type AgentLog, silentLog } from './log.js';
 import { type PassResult, runPass } from './pass.js';
 import { readUnderlay, type Underlay } from './underlay.js';
+import { VerifyResponder } from './verify.js';
 
 /** How an agent is started. */
 export interface AgentOptions {
@@ -97,6 +98,7 @@ export class Agent {
   private stopped = false;
   private backoffMs = 0;
   private monitor: LinkMonitor | null = null;
+  private verify: VerifyResponder | null = null;
   private synced = false;
   /** Passes run (for tests and logs). */
   passes = 0;
@@ -170,6 +172,8 @@ export class Agent {
     // The l2pop of every local network, listed before the first pass.
     await Promise.all([...this.networks.values()].map((i) => i.start()));
     this.synced = true;
+    this.verify = new VerifyResponder(this.store, this.host, this.x.host.netnsPrefix, this.log);
+    await this.verify.start();
     this.log.write('info', 'synced', { slices: this.slices.size, networks: this.networks.size });
     await this.passNow();
     const every = this.o.resyncIntervalMs ?? 30_000;
@@ -508,6 +512,7 @@ export class Agent {
     await this.monitor?.close().catch(() => {});
     await this.running?.catch(() => {});
     await this.slicesInformer?.stop();
+    await this.verify?.stop();
     await Promise.all([...this.networks.values()].map((i) => i.stop()));
   }
 

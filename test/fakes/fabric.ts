@@ -239,7 +239,10 @@ export class Fabric {
         );
       }
       const v = await this.etcd.get(key).catch(() => null);
-      if (v !== null && /"state":"(ready|degraded)"/.test(v)) return child.pid!;
+      // This process's record (a restart within the TTL finds the last one's still there).
+      if (v?.includes(`"pid":${child.pid},`) && /"state":"(ready|degraded)"/.test(v ?? '')) {
+        return child.pid!;
+      }
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(
