@@ -30,7 +30,7 @@ import {
 } from '../store/index.js';
 import { AgentRunningError } from './errors.js';
 import { type AgentLog, silentLog } from './log.js';
-import { type PassResult, runPass } from './pass.js';
+import { type PassContext, type PassResult, runFdbPass, runPass } from './pass.js';
 import { readUnderlay, type Underlay } from './underlay.js';
 import { VerifyResponder } from './verify.js';
 
@@ -95,6 +95,8 @@ export class Agent {
   private interval: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private dirty = false;
+  /** The next pass must be a full one (slices, the kernel, a retry); else only the FDB changed. */
+  private needFull = true;
   private stopped = false;
   private backoffMs = 0;
   private monitor: LinkMonitor | null = null;
@@ -292,8 +294,8 @@ export class Agent {
     for (const prefix of want) {
       if (this.networks.has(prefix)) continue;
       const inf = new Informer(this.store, prefix, {
-        sync: () => this.schedule('l2pop'),
-        events: () => this.schedule('l2pop'),
+        sync: () => this.schedule('l2pop', undefined, true),
+        events: () => this.schedule('l2pop', undefined, true),
         error: (e) => this.log.write('warn', 'l2pop watch trouble, resyncing', { prefix, error: message(e) }),
       });
       this.networks.set(prefix, inf);
@@ -318,8 +320,12 @@ export class Agent {
 
   // --- passes -------------------------------------------------------------------------------------
 
-  /** Asks for a pass soon (events within `coalesceMs` are one pass). */
-  schedule(why: string, delayMs = this.o.coalesceMs ?? 10): void {
+  /**
+   * Asks for a pass soon (events within `coalesceMs` are one pass). `fdbOnly`: only other hosts'
+   * ports changed, so the FDB pass alone is enough (milliseconds, not a whole observation).
+   */
+  schedule(why: string, delayMs = this.o.coalesceMs ?? 10, fdbOnly = false): void {
+    if (!fdbOnly) this.needFull = true;
     if (this.stopped || !this.synced) return;
     this.log.write('debug', 'pass scheduled', { why });
     if (this.timer) return;
@@ -351,19 +357,24 @@ export class Agent {
     const started = Date.now();
     const slices = new Map([...this.slices].map(([t, s]) => [t, s.slice]));
     const entries = this.entries();
+    const full = this.needFull;
+    this.needFull = false;
+    if (!full) {
+      const fdb = await runFdbPass(slices, entries, this.ctx());
+      this.log.write(fdb.failure ? 'warn' : 'debug', 'fdb pass', {
+        ms: Date.now() - started,
+        fdb: fdb.changes,
+        ...(fdb.failure ? { fdbFailure: fdb.failure } : {}),
+      });
+      if (fdb.failure) {
+        this.needFull = true;
+        this.retryLater();
+      }
+      return;
+    }
     let result: PassResult;
     try {
-      result = await runPass(slices, new Set(this.badSlices.keys()), entries, {
-        host: this.host,
-        vtep: this.vtep,
-        executors: this.x,
-        bridge: this.o.bridge,
-        resetBridge: async () => {
-          const ns = this.x.host.namespace;
-          if (ns && this.o.bridge.release) await this.o.bridge.release(ns);
-          else await closeBridgeBatches(ns);
-        },
-      });
+      result = await runPass(slices, new Set(this.badSlices.keys()), entries, this.ctx());
     } catch (e) {
       this.log.write('error', 'pass failed', { error: message(e) });
       this.retryLater();
@@ -397,8 +408,23 @@ export class Agent {
     else this.backoffMs = 0;
   }
 
+  private ctx(): PassContext {
+    return {
+      host: this.host,
+      vtep: this.vtep,
+      executors: this.x,
+      bridge: this.o.bridge,
+      resetBridge: async () => {
+        const ns = this.x.host.namespace;
+        if (ns && this.o.bridge.release) await this.o.bridge.release(ns);
+        else await closeBridgeBatches(ns);
+      },
+    };
+  }
+
   /** A failed pass is tried again with backoff (0.5 s doubling to 30 s); never fatal. */
   private retryLater(): void {
+    this.needFull = true;
     this.backoffMs = Math.min(this.backoffMs ? this.backoffMs * 2 : 500, 30_000);
     this.schedule('retry', this.backoffMs);
   }

@@ -7,6 +7,7 @@ export {
   type PassContext,
   type PassFailure,
   type PassResult,
+  runFdbPass,
   runPass,
   type TopologyOutcome,
 } from './pass.js';

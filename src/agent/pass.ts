@@ -173,6 +173,20 @@ export async function runPass(
     topologies.set(t, await applySlice(slice, ctx));
   }
 
+  const fdb = await runFdbPass(slices, entries, ctx);
+  return { topologies, removed, fdbChanges: fdb.changes, fdbFailure: fdb.failure };
+}
+
+/**
+ * The FDB pass alone (what a change of the other hosts' ports needs): the owned VXLAN devices' FDB and
+ * neighbours brought to the ports the others publish. Never throws: a failure is in the result.
+ */
+export async function runFdbPass(
+  slices: ReadonlyMap<string, Slice>,
+  entries: readonly PortEntry[],
+  ctx: PassContext,
+): Promise<{ changes: number; failure: string | null }> {
+  const x = ctx.executors;
   let fdbChanges = 0;
   let fdbFailure: string | null = null;
   const fx = { ip: x.ip, bridge: ctx.bridge, namespace: x.host.namespace };
@@ -194,5 +208,5 @@ export async function runPass(
       fdbFailure = message(e);
     }
   }
-  return { topologies, removed, fdbChanges, fdbFailure };
+  return { changes: fdbChanges, failure: fdbFailure };
 }

@@ -27,7 +27,7 @@ export interface FabricOptions {
   readonly mtu?: number;
   /** An etcd to share (its owner stops it); default: a private one, stopped with the fabric. */
   readonly etcd?: EtcdSandbox;
-  /** The prefix of every name (default: `f` + 5 random characters). */
+  /** The prefix of every name (default: `t` + 5 random characters, a test sandbox's shape). */
   readonly prefix?: string;
 }
 
@@ -113,7 +113,7 @@ export class Fabric {
     if (!Number.isInteger(n) || n < 1 || n > 9) throw new Error(`fabric: hosts must be 1-9, not ${n}`);
     const prefix =
       options.prefix ??
-      `f${BigInt(`0x${randomBytes(4).toString('hex')}`)
+      `t${BigInt(`0x${randomBytes(4).toString('hex')}`)
         .toString(36)
         .padStart(5, '0')
         .slice(-5)}`;

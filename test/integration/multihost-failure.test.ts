@@ -159,6 +159,63 @@ test('an agent paused while keys churn and etcd compacts resyncs and converges',
   assert.equal(s.exitCode, 0, s.stdout);
 });
 
+const CHURNED = `${BASE.replace('a1, network: net, host: h1, ip: 10.40.1.11', 'a1, network: net, host: h1, ip: 10.40.1.21')}  - { name: a4, network: net, host: h3, ip: 10.40.1.14, address: static }\n`;
+
+test(
+  'etcd killed with kill -9 and restarted on its data directory: traffic flows meanwhile, agents reconnect and converge',
+  rootOnly,
+  async () => {
+    await f!.etcd.crash();
+    try {
+      const p = await f!.exec(ns('h1', 'a1'), ['ping', '-c', '3', '-i', '0.2', '-W', '1', '10.40.1.13']);
+      assert.equal(p.exitCode, 0, 'traffic stopped while etcd was down');
+    } finally {
+      await f!.etcd.restart();
+    }
+    const file = topologyFile(
+      f!,
+      TOPO,
+      `${CHURNED}  - { name: a5, network: net, host: h1, ip: 10.40.1.15, address: static }\n`,
+    );
+    const a = await f!.cli(['apply', file, '--wait=60']);
+    assert.equal(a.exitCode, 0, a.stdout + a.stderr + (await f!.agentLog('h1', 10)));
+    const r = await within(
+      10_000,
+      async () =>
+        (await f!.exec(ns('h3', 'a3'), ['ping', '-c', '1', '-W', '1', '10.40.1.15'])).exitCode === 0,
+      300,
+    );
+    assert.ok(r >= 0, 'a5 not reachable from h3');
+  },
+);
+
+test(
+  'a slice edited into garbage: the agent reports a typed error, keeps what it built, recovers when fixed',
+  rootOnly,
+  async () => {
+    const key = `${f!.storePrefix}hosts/h3/desired/${TOPO}`;
+    const good = (await f!.etcd.get(key))!;
+    await f!.etcd.etcdctl(['put', key, '{"generation": "garbage"'], undefined);
+    const file = topologyFile(f!, TOPO, BASE);
+    let out = '';
+    const reported = await within(
+      10_000,
+      async () => {
+        const s = await f!.cli(['--json', 'status', file]);
+        out = s.stdout;
+        return /slice mhf/.test(s.stdout) && /etcd key/.test(s.stdout);
+      },
+      500,
+    );
+    assert.ok(reported >= 0, out);
+    assert.equal((await f!.exec(ns('h1', 'a1'), ['ping', '-c', '1', '-W', '1', '10.40.1.13'])).exitCode, 0);
+    assert.ok(f!.agentPid('h3') !== null, 'the agent died');
+    await f!.etcd.etcdctl(['put', key, good]);
+    const healed = await within(10_000, async () => (await f!.cli(['status', file])).exitCode === 0, 500);
+    assert.ok(healed >= 0, (await f!.cli(['status', file])).stdout);
+  },
+);
+
 test(
   'etcd frozen: traffic keeps flowing, apply fails within its deadline; thawed, agents carry on',
   rootOnly,
@@ -183,5 +240,36 @@ test(
       300,
     );
     assert.ok(gone >= 0, await f!.agentLog('h1', 10));
+  },
+);
+
+test(
+  'agent --withdraw: the host’s agent record, l2pop entries and status go from the store at once',
+  rootOnly,
+  async () => {
+    await f!.stopAgent('h3', 'SIGTERM');
+    assert.ok((await f!.etcd.keys(`${f!.storePrefix}hosts/h3/`)).includes(`${f!.storePrefix}hosts/h3/agent`));
+    const { run } = await import('../../src/exec/run.js');
+    const { tenantnetArgv } = await import('../fakes/fabric.js');
+    const w = await run(
+      [
+        ...tenantnetArgv(),
+        '--state-dir',
+        f!.host('h3').stateDir,
+        'agent',
+        '--withdraw',
+        '--host',
+        'h3',
+        ...f!.storeArgs,
+      ],
+      { check: false },
+    );
+    assert.equal(w.exitCode, 0, w.stderr);
+    assert.match(w.stdout, /h3: withdrawn \(lease \d+ revoked/);
+    assert.deepEqual(await f!.etcd.keys(`${f!.storePrefix}hosts/h3/`), []);
+    assert.deepEqual(
+      (await f!.etcd.keys(`${f!.storePrefix}l2pop/`)).filter((k) => k.includes('/h3/')),
+      [],
+    );
   },
 );
