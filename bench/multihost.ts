@@ -12,7 +12,7 @@
  *  - agent restart with nothing changed → ready, and whether it sent anything;
  *  - agent RSS at N instances.
  *
- * Usage: node --import tsx bench/multihost.ts [--n 200] [--small 20] [--samples 50] [--ttl 5] [--json]
+ * Usage: node --import tsx bench/multihost.ts [--n 200] [--small 20] [--samples 50] [--ttl 5] [--dist] [--json]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -36,7 +36,8 @@ function topology(name: string, n: number, extra = 0): TopologyInput {
   const networks = Array.from({ length: 16 }, (_, i) => ({ name: `net${i}`, cidr: `10.${60 + i}.0.0/20` }));
   const instances = Array.from({ length: n + extra }, (_, i) => ({
     name: `vm${i}`,
-    network: `net${i % 16}`,
+    // The added instance goes on net2, which has instances on h1 (vm18) and h3 (vm2) at any size.
+    network: i >= n ? 'net2' : `net${i % 16}`,
     host: i >= n ? 'h2' : HOSTS[i % 3]!,
     ...(i % 10 === 9 ? {} : { securityGroups: ['web'] }),
   }));
@@ -65,6 +66,19 @@ function topology(name: string, n: number, extra = 0): TopologyInput {
   } as TopologyInput;
 }
 
+/** The topology as a file says it (snake_case keys). */
+function fileText(input: TopologyInput): string {
+  const snake = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(snake)
+      : v !== null && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v).map(([k, x]) => [k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`), snake(x)]),
+          )
+        : v;
+  return JSON.stringify(snake(input));
+}
+
 function cpuOf(pid: number): Promise<number> {
   return readFile(`/proc/${pid}/stat`, 'utf8').then((s) => {
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
@@ -86,7 +100,14 @@ interface Phase {
   note: string;
 }
 
-const f = await Fabric.start({ hosts: 3, leaseTtl: TTL });
+// --dist: agents and CLI from the build (`npm run build`), as installed; else the sources under tsx
+// (whose transpiler adds start-up time and memory to every process).
+const DIST = join(import.meta.dirname, '..', 'dist', 'src', 'cli', 'main.js');
+const f = await Fabric.start({
+  hosts: 3,
+  leaseTtl: TTL,
+  ...(args.flag('dist') ? { command: [process.execPath, DIST] } : {}),
+});
 const phases: Phase[] = [];
 const extra: Record<string, number> = {};
 const etcdPid = f.etcd.pid!;
@@ -111,7 +132,7 @@ async function pings(from: string, to: string[], deadlineMs: number): Promise<bo
   const left = new Set(to);
   while (left.size > 0 && Date.now() < end) {
     for (const a of [...left]) {
-      const r = await f.exec(from, ['ping', '-c', '1', '-W', '1', a]);
+      const r = await f.exec(from, ['ping', '-c', '1', '-W', '0.2', a]);
       if (r.exitCode === 0) left.delete(a);
     }
   }
@@ -132,7 +153,7 @@ try {
   const big = topology('big', N);
   const small = topology('small', SMALL);
   const file = join(f.dir, 'big.json');
-  await writeFile(file, JSON.stringify(big));
+  await writeFile(file, fileText(big));
   // Same network on three hosts: vm0 (h1), vm16 (h2), vm32 (h3) are all on net0.
   await phase(`apply from nothing (N=${N})`, async () => {
     const r = await f.cli(['apply', file, '--wait=300'], { timeoutMs: 400_000 });
@@ -153,7 +174,7 @@ try {
     const r = await f.cli(['--json', 'apply', file]);
     return `changes ${JSON.parse(r.stdout).changes}`;
   });
-  await writeFile(join(f.dir, 'small.json'), JSON.stringify(small));
+  await writeFile(join(f.dir, 'small.json'), fileText(small));
   const smallApplied = await f.cli(['apply', join(f.dir, 'small.json'), '--wait=120'], {
     timeoutMs: 200_000,
   });
@@ -164,7 +185,7 @@ try {
   ] as const) {
     // Pingers on the new instance's network, on h1 and h3, in its security group.
     const pinger = (host: string) =>
-      t.instances!.find((i) => i.host === host && i.network === `net${n % 16}` && i.securityGroups)!.name;
+      t.instances!.find((i) => i.host === host && i.network === 'net2' && i.securityGroups)!.name;
     await phase(`add one instance on h2 (N=${n})`, async () => {
       await applyTopology(store, topology(name, n, 1));
       const spec = (await f.etcd.get(`${f.storePrefix}topologies/${name}/spec`))!;
@@ -247,7 +268,9 @@ try {
     const took = performance.now() - t0;
     await new Promise((r) => setTimeout(r, 1500));
     const log = await f.agentLog('h2', 6);
-    const sent = /"msg":"pass","ms":\d+,"changes":[1-9]/.test(log.slice(log.lastIndexOf('"lease re-used"')));
+    const after = log.slice(log.lastIndexOf('"lease re-used"'));
+    const sent = /"msg":"pass","ms":\d+,"changes":[1-9]/.test(after);
+    if (sent) console.error(after);
     return `ready after ${ms(took, 0)} (the process included); ${sent ? 'SENT CHANGES' : 'no state-changing command'}`;
   });
   await f.cli(['destroy', file]);

@@ -294,8 +294,10 @@ export class Agent {
     for (const prefix of want) {
       if (this.networks.has(prefix)) continue;
       const inf = new Informer(this.store, prefix, {
-        sync: () => this.schedule('l2pop', undefined, true),
-        events: () => this.schedule('l2pop', undefined, true),
+        // Other hosts' ports: the FDB pass alone, at once (a burst is one pass: those arriving while
+        // it runs make one more).
+        sync: () => this.schedule('l2pop', 0, true),
+        events: () => this.schedule('l2pop', 0, true),
         error: (e) => this.log.write('warn', 'l2pop watch trouble, resyncing', { prefix, error: message(e) }),
       });
       this.networks.set(prefix, inf);
@@ -360,7 +362,7 @@ export class Agent {
     const full = this.needFull;
     this.needFull = false;
     if (!full) {
-      const fdb = await runFdbPass(slices, entries, this.ctx());
+      const fdb = await runFdbPass(slices, entries, this.ctx(), this.last?.owned);
       this.log.write(fdb.failure ? 'warn' : 'debug', 'fdb pass', {
         ms: Date.now() - started,
         fdb: fdb.changes,
@@ -401,6 +403,7 @@ export class Agent {
       changes,
       fdb: result.fdbChanges,
       removed: result.removed,
+      ...(changes > 0 ? { done: [...result.topologies.values()].flatMap((o) => o.done) } : {}),
       failures: [...result.topologies.values()].flatMap((o) => o.failures),
       ...(result.fdbFailure ? { fdbFailure: result.fdbFailure } : {}),
     });

@@ -11,7 +11,7 @@ import type { BridgeExecutor } from '../ip/bridge-batch.js';
 import type { Slice } from '../model/slice.js';
 import { namespaceFor } from '../net/naming.js';
 import type { TopologyName } from '../net/ownership.js';
-import type { IpAddress } from '../net/types.js';
+import type { DeviceName, IpAddress } from '../net/types.js';
 import {
   applyL2pop,
   fdbDesired,
@@ -39,6 +39,8 @@ export interface TopologyOutcome {
   readonly failures: readonly PassFailure[];
   /** dnsmasq PIDs by network (live ones only). */
   readonly dhcp: readonly { readonly network: string; readonly pid: number }[];
+  /** What was changed, one line per change (`+ instance web3: …`), for the log. */
+  readonly done: readonly string[];
   /** The ports to publish (only when nothing failed: a port is published once plugged and up). */
   readonly published: readonly PublishedPort[] | null;
 }
@@ -51,6 +53,8 @@ export interface PassResult {
   /** FDB and neighbour operations sent. */
   readonly fdbChanges: number;
   readonly fdbFailure: string | null;
+  /** The owned VXLAN devices the FDB pass found (what the next FDB-only pass reads). */
+  readonly owned: readonly DeviceName[];
 }
 
 /** What a pass needs. */
@@ -93,11 +97,13 @@ async function dhcpPids(slice: Slice, x: Executors): Promise<{ network: string; 
 async function applySlice(slice: Slice, ctx: PassContext): Promise<TopologyOutcome> {
   const x = ctx.executors;
   const failures: PassFailure[] = [];
+  const done: string[] = [];
   let changes = 0;
   try {
     const driver = overlayDriver(slice.backend);
     const r = await applyDeployment(slice, x);
     changes += r.changes;
+    done.push(...r.planned.map((c) => c.summary));
     if (!r.ok) failures.push({ resource: slice.topology, error: firstFailure(r) ?? 'a change was skipped' });
     const obs = new Observation(x);
     const planned = driver.plan(
@@ -108,6 +114,7 @@ async function applySlice(slice: Slice, ctx: PassContext): Promise<TopologyOutco
     if (planned.length > 0) {
       const o = await applyChanges(planned, x);
       changes += o.changes;
+      done.push(...planned.map((c) => c.summary));
       for (const c of o.outcomes) {
         if (c.status === 'failed') {
           failures.push({
@@ -123,6 +130,7 @@ async function applySlice(slice: Slice, ctx: PassContext): Promise<TopologyOutco
   const dhcp = await dhcpPids(slice, x).catch(() => []);
   return {
     changes,
+    done,
     failures,
     dhcp,
     published: failures.length === 0 ? publishedPorts(slice, ctx.vtep) : null,
@@ -163,6 +171,7 @@ export async function runPass(
     } catch (e) {
       topologies.set(t, {
         changes: 0,
+        done: [],
         failures: [{ resource: t, error: `removal: ${message(e)}` }],
         dhcp: [],
         published: null,
@@ -174,7 +183,7 @@ export async function runPass(
   }
 
   const fdb = await runFdbPass(slices, entries, ctx);
-  return { topologies, removed, fdbChanges: fdb.changes, fdbFailure: fdb.failure };
+  return { topologies, removed, fdbChanges: fdb.changes, fdbFailure: fdb.failure, owned: fdb.owned };
 }
 
 /**
@@ -185,19 +194,24 @@ export async function runFdbPass(
   slices: ReadonlyMap<string, Slice>,
   entries: readonly PortEntry[],
   ctx: PassContext,
-): Promise<{ changes: number; failure: string | null }> {
+  known?: readonly DeviceName[],
+): Promise<{ changes: number; failure: string | null; owned: readonly DeviceName[] }> {
   const x = ctx.executors;
   let fdbChanges = 0;
   let fdbFailure: string | null = null;
+  let owned: readonly DeviceName[] = [];
   const fx = { ip: x.ip, bridge: ctx.bridge, namespace: x.host.namespace };
-  const fdbPass = async () => {
-    const links = (await new Observation(x).links('host')) ?? [];
-    const state = await observeFdb(fx, links);
+  const fdbPass = async (devices?: readonly DeviceName[]) => {
+    const state = devices
+      ? await observeFdb(fx, devices)
+      : await observeFdb(fx, (await new Observation(x).links('host')) ?? []);
+    owned = state.owned;
     const plan = planL2pop(fdbDesired([...slices.values()], entries, ctx.host), state);
     return applyL2pop(fx, plan);
   };
   try {
-    fdbChanges = await fdbPass();
+    // The owned devices as the last full pass saw them spare a dump of every link of the host.
+    fdbChanges = await fdbPass(known);
   } catch {
     // A long-lived `bridge -batch` keeps the index of a device deleted and made again behind it
     // ("unknown ifindex"): start a fresh one and try once more.
@@ -208,5 +222,5 @@ export async function runFdbPass(
       fdbFailure = message(e);
     }
   }
-  return { changes: fdbChanges, failure: fdbFailure };
+  return { changes: fdbChanges, failure: fdbFailure, owned };
 }

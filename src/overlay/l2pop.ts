@@ -112,11 +112,16 @@ export interface FdbExecutors {
 /**
  * Reads the FDB and permanent-candidate neighbours of the owned VXLAN devices among `links` (one
  * `bridge -batch` round and one `ip -batch` round; devices tenantnet does not own are not read).
+ * Given device names instead of links, they are taken as the owned ones (read before).
  *
  * Equivalent to: `bridge -j fdb show dev D` and `ip -j neigh show dev D`, for each owned device D
  */
-export async function observeFdb(x: FdbExecutors, links: readonly LinkInfo[]): Promise<FdbState> {
-  const owned = links.filter((l) => isOwnedVxlan(l)).map((l) => l.name);
+export async function observeFdb(
+  x: FdbExecutors,
+  links: readonly LinkInfo[] | readonly DeviceName[],
+): Promise<FdbState> {
+  // Links as read (owned ones picked here), or the owned devices' names as known from a read before.
+  const owned = links.flatMap((l) => (typeof l === 'string' ? [l] : isOwnedVxlan(l) ? [l.name] : []));
   if (owned.length === 0) return { owned, fdb: [], neighbours: [] };
   const fdbOps: FdbOp[] = owned.map((dev) => ({ op: 'fdb.show', dev }));
   const neighOps: IpOp[] = owned.map((dev) => ({ op: 'neigh.show', dev }));

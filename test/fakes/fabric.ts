@@ -27,6 +27,8 @@ export interface FabricOptions {
   readonly mtu?: number;
   /** An etcd to share (its owner stops it); default: a private one, stopped with the fabric. */
   readonly etcd?: EtcdSandbox;
+  /** How to run the tenantnet command (default {@link tenantnetArgv}: the sources under tsx, or the build). */
+  readonly command?: readonly string[];
   /** The prefix of every name (default: `t` + 5 random characters, a test sandbox's shape). */
   readonly prefix?: string;
 }
@@ -206,7 +208,7 @@ export class Fabric {
     const h = this.host(name);
     if (this.agentPid(name) !== null) throw new Error(`fabric: the agent of ${name} runs already`);
     const fd = openSync(h.log, 'a');
-    const [cmd, ...args] = tenantnetArgv() as [string, ...string[]];
+    const [cmd, ...args] = (this.options.command ?? tenantnetArgv()) as [string, ...string[]];
     const child = spawn(
       cmd,
       [
@@ -282,7 +284,12 @@ export class Fabric {
    */
   async cli(args: readonly string[], opts: { timeoutMs?: number; host?: string } = {}): Promise<FabricRun> {
     const r = await run(
-      [...tenantnetArgv(), ...(opts.host ? this.hostArgs(opts.host) : []), ...args, ...this.storeArgs],
+      [
+        ...(this.options.command ?? tenantnetArgv()),
+        ...(opts.host ? this.hostArgs(opts.host) : []),
+        ...args,
+        ...this.storeArgs,
+      ],
       { check: false, timeoutMs: opts.timeoutMs ?? 60_000 },
     );
     return { ...r, json: <T>() => JSON.parse(r.stdout) as T };

@@ -8,8 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { runPass, streamLog } from '../../src/agent/index.js';
+import { portParent } from '../../src/deploy/removal.js';
 import type { Model } from '../../src/model/index.js';
 import { buildModel, type Slice, sliceForHost } from '../../src/model/index.js';
+import { topologyName } from '../../src/net/ownership.js';
 import { ipAddress } from '../../src/net/types.js';
 import { type PortEntry, publishedPorts, vxlanDevice } from '../../src/overlay/index.js';
 import { FakeBridge } from '../fakes/bridge.js';
@@ -150,6 +152,15 @@ test('a topology whose slice is gone is torn down; one whose slice is unreadable
   );
   const again = await runPass(new Map(), new Set(), [], ctx);
   assert.deepEqual(again.removed, []);
+});
+
+test('a per-host DHCP port (dhcp_<network>_<host>) belongs to its network’s qdhcp namespace', () => {
+  // Multi-host DHCP ports carry the host in their name; taken as part of the network's name, the
+  // deployment found their namespace "gone" and deleted the port's host link every other pass.
+  assert.equal(portParent('dhcp_web_h3', topologyName('multi'), 'p-' as never), 'p-qdhcp-multi.web');
+  assert.equal(portParent('dhcp_web', topologyName('multi'), '' as never), 'qdhcp-multi.web');
+  assert.equal(portParent('qr_r1_web', topologyName('multi'), '' as never), 'qrouter-multi.r1');
+  assert.equal(portParent('vm_web1', topologyName('multi'), '' as never), 'vm-multi.web1');
 });
 
 test('the agent log: JSON lines with --json, text otherwise, debug only when asked', () => {
