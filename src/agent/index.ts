@@ -12,4 +12,13 @@ export {
   type TopologyOutcome,
 } from './pass.js';
 export { readUnderlay, type Underlay } from './underlay.js';
+export {
+  decodeVerifyRequest,
+  parseVerifyKey,
+  type RemoteCheck,
+  type VerifyRequest,
+  VerifyResponder,
+  verifyId,
+  verifyPrefix,
+} from './verify.js';
 export { type WithdrawOptions, type WithdrawResult, withdrawHost } from './withdraw.js';

@@ -3,7 +3,7 @@
 // never the local kernel. Neutron: the server API plus `openstack network agent list`.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidInputError } from '../errors.js';
-import { topologyName } from '../net/ownership.js';
+import { topologyName } from '../net/index.js';
 import {
   commitPlan,
   decodeMeta,

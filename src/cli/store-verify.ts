@@ -2,12 +2,11 @@
 // into etcd under a short lease; the agents owning each check's source and server namespaces start
 // the echo servers and probes there, write the results, and stop when the request's lease is revoked.
 // Same table, JSON and exit codes as on one host.
-import { type RemoteCheck, verifyId, verifyPrefix } from '../agent/verify.js';
+import { type RemoteCheck, verifyId, verifyPrefix } from '../agent/index.js';
 import { TenantnetError } from '../errors.js';
 import type { Model } from '../model/index.js';
 import { readAgents, readTopology, reservedVnis, type Store, StoreLease } from '../store/index.js';
-import type { CheckEndpoint } from '../topology/checks.js';
-import { buildTopology, loadTopology } from '../topology/index.js';
+import { buildTopology, type CheckEndpoint, loadTopology } from '../topology/index.js';
 import { verifyReport } from '../verify/index.js';
 import type { CheckResult } from '../verify/run-checks.js';
 import { verifyTable } from './commands/verify.js';

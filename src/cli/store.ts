@@ -9,7 +9,7 @@ import { hostname, userInfo } from 'node:os';
 import type { Command, OptionValues } from '@commander-js/extra-typings';
 import { TenantnetError } from '../errors.js';
 import type { Model } from '../model/index.js';
-import { OverlayBackendError } from '../overlay/errors.js';
+import { OverlayBackendError } from '../overlay/index.js';
 import {
   type AgentRecord,
   planStore,

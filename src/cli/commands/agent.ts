@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { Agent, streamLog, withdrawHost } from '../../agent/index.js';
 import { InvalidInputError } from '../../errors.js';
-import { bridgeBatchExecutor, closeBridgeBatches } from '../../ip/bridge-batch.js';
+import { bridgeBatchExecutor, closeBridgeBatches } from '../../ip/index.js';
 import { realExecutors } from '../../reconcile/index.js';
 import { defineCommand } from '../command.js';
 import { version } from '../version.js';
