@@ -97,6 +97,10 @@ export class Agent {
   private dirty = false;
   /** The next pass must be a full one (slices, the kernel, a retry); else only the FDB changed. */
   private needFull = true;
+  /** The next full pass applies every slice (the kernel, the timer, a retry); else only `changed`. */
+  private everySlice = true;
+  /** Topologies whose slice changed since the last full pass. */
+  private readonly changed = new Set<string>();
   private stopped = false;
   private backoffMs = 0;
   private monitor: LinkMonitor | null = null;
@@ -274,9 +278,13 @@ export class Agent {
   }
 
   private onSliceEvents(events: readonly InformerEvent[]): void {
-    for (const e of events) this.takeSlice(e.key, e.type === 'delete' ? null : e.value);
+    for (const e of events) {
+      this.takeSlice(e.key, e.type === 'delete' ? null : e.value);
+      const k = this.store.keys.parse(e.key);
+      if (k?.kind === 'desired') this.changed.add(k.topology);
+    }
     this.syncNetworkWatches();
-    this.schedule('slices');
+    this.schedule('slices', undefined, 'slices');
   }
 
   /** One l2pop informer per (topology, network) of the slices; others cancelled. */
@@ -296,8 +304,8 @@ export class Agent {
       const inf = new Informer(this.store, prefix, {
         // Other hosts' ports: the FDB pass alone, at once (a burst is one pass: those arriving while
         // it runs make one more).
-        sync: () => this.schedule('l2pop', 0, true),
-        events: () => this.schedule('l2pop', 0, true),
+        sync: () => this.schedule('l2pop', 0, 'fdb'),
+        events: () => this.schedule('l2pop', 0, 'fdb'),
         error: (e) => this.log.write('warn', 'l2pop watch trouble, resyncing', { prefix, error: message(e) }),
       });
       this.networks.set(prefix, inf);
@@ -323,11 +331,13 @@ export class Agent {
   // --- passes -------------------------------------------------------------------------------------
 
   /**
-   * Asks for a pass soon (events within `coalesceMs` are one pass). `fdbOnly`: only other hosts'
-   * ports changed, so the FDB pass alone is enough (milliseconds, not a whole observation).
+   * Asks for a pass soon (events within `coalesceMs` are one pass). `scope`: `fdb` when only other
+   * hosts' ports changed (the FDB pass alone: milliseconds, not a whole observation); `slices` when
+   * only the slices recorded in `changed` did (a full pass over those topologies); `all` otherwise.
    */
-  schedule(why: string, delayMs = this.o.coalesceMs ?? 10, fdbOnly = false): void {
-    if (!fdbOnly) this.needFull = true;
+  schedule(why: string, delayMs = this.o.coalesceMs ?? 10, scope: 'fdb' | 'slices' | 'all' = 'all'): void {
+    if (scope !== 'fdb') this.needFull = true;
+    if (scope === 'all') this.everySlice = true;
     if (this.stopped || !this.synced) return;
     this.log.write('debug', 'pass scheduled', { why });
     if (this.timer) return;
@@ -375,8 +385,11 @@ export class Agent {
       return;
     }
     let result: PassResult;
+    const only = this.everySlice ? undefined : new Set(this.changed);
+    this.everySlice = false;
+    this.changed.clear();
     try {
-      result = await runPass(slices, new Set(this.badSlices.keys()), entries, this.ctx());
+      result = await runPass(slices, new Set(this.badSlices.keys()), entries, this.ctx(), only);
     } catch (e) {
       this.log.write('error', 'pass failed', { error: message(e) });
       this.retryLater();

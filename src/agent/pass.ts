@@ -153,18 +153,21 @@ async function removeTopology(topology: TopologyName, ctx: PassContext): Promise
  * @param slices every slice of the host, by topology (only ones read and decoded)
  * @param keep topologies whose slice could not be read (garbage): left as they are, not torn down
  * @param entries every l2pop entry of the host's networks (any host)
+ * @param only the topologies to apply (or tear down) in this pass, when only their slices changed;
+ *   default every one (the others are left as they are and absent from the result)
  */
 export async function runPass(
   slices: ReadonlyMap<string, Slice>,
   keep: ReadonlySet<string>,
   entries: readonly PortEntry[],
   ctx: PassContext,
+  only?: ReadonlySet<string>,
 ): Promise<PassResult> {
   const x = ctx.executors;
   const topologies = new Map<string, TopologyOutcome>();
   const removed: string[] = [];
   for (const t of await recordedTopologies(x.files, x.host.stateDir)) {
-    if (slices.has(t) || keep.has(t)) continue;
+    if (slices.has(t) || keep.has(t) || (only && !only.has(t))) continue;
     try {
       await removeTopology(t, ctx);
       removed.push(t);
@@ -179,6 +182,7 @@ export async function runPass(
     }
   }
   for (const [t, slice] of [...slices].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (only && !only.has(t)) continue;
     topologies.set(t, await applySlice(slice, ctx));
   }
 
