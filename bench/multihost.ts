@@ -107,6 +107,7 @@ const f = await Fabric.start({
   hosts: 3,
   leaseTtl: TTL,
   ...(args.flag('dist') ? { command: [process.execPath, DIST] } : {}),
+  ...(args.flag('debug') ? { agentArgs: ['--log-level', 'debug'] } : {}),
 });
 const phases: Phase[] = [];
 const extra: Record<string, number> = {};
@@ -124,7 +125,25 @@ async function phase(name: string, fn: () => Promise<string>): Promise<void> {
   const note = await fn();
   const took = performance.now() - t0;
   const [rev1, cpu1, size] = [await f.etcd.revision(), await cpuOf(etcdPid), await storeSize()];
-  phases.push({ phase: name, ms: took, keys: rev1 - rev0, bytes: size.bytes, etcdCpuMs: cpu1 - cpu0, note });
+  // Which kinds of key the phase wrote (those still there).
+  const kinds = new Map<string, number>();
+  for (const e of await f.etcd.entries(f.storePrefix)) {
+    if (e.modRevision <= rev0) continue;
+    const kind = /\/(topologies|vni|l2pop|verify)\/|\/(desired|status|agent)\b/.exec(
+      e.key.slice(f.storePrefix.length - 1),
+    );
+    const k = kind?.[1] ?? kind?.[2] ?? 'other';
+    kinds.set(k, (kinds.get(k) ?? 0) + 1);
+  }
+  const wrote = [...kinds].map(([k, n]) => `${k} ${n}`).join(', ');
+  phases.push({
+    phase: name,
+    ms: took,
+    keys: rev1 - rev0,
+    bytes: size.bytes,
+    etcdCpuMs: cpu1 - cpu0,
+    note: `${note}${wrote ? `; wrote ${wrote}` : ''}`,
+  });
 }
 
 async function pings(from: string, to: string[], deadlineMs: number): Promise<boolean> {
@@ -277,6 +296,10 @@ try {
   await f.cli(['destroy', join(f.dir, 'small.json')]);
 } finally {
   store.close();
+  if (args.flag('debug')) {
+    const { copyFile } = await import('node:fs/promises');
+    for (const h of HOSTS) await copyFile(f.host(h).log, `/tmp/bench-multihost-${h}.log`).catch(() => {});
+  }
   const leaks = await f.stop();
   if (leaks.length) console.error('LEFT:', leaks);
 }

@@ -87,7 +87,10 @@ export class Agent {
   private readonly networks = new Map<string, Informer>();
   private readonly statuses = new Map<string, string>();
   /** l2pop keys this agent wrote and has not deleted (so a network that left is withdrawn too). */
-  private readonly published = new Map<string, { topology: string; network: string; port: string }>();
+  private readonly published = new Map<
+    string,
+    { topology: string; network: string; port: string; record: PortEntry['record'] }
+  >();
   /** Topologies torn down whose l2pop keys and status are still to be withdrawn (etcd may be away). */
   private readonly withdrawing = new Set<string>();
   private agentState: AgentState | null = null;
@@ -227,6 +230,7 @@ export class Agent {
     this.log.write('warn', 'lease lost (etcd expired it): granting a new one and publishing again');
     this.lease = await this.retry('lease', () => this.acquireLease());
     this.agentState = null;
+    this.published.clear(); // they went with the old lease
     this.schedule('lease');
   }
 
@@ -304,8 +308,22 @@ export class Agent {
       const inf = new Informer(this.store, prefix, {
         // Other hosts' ports: the FDB pass alone, at once (a burst is one pass: those arriving while
         // it runs make one more).
-        sync: () => this.schedule('l2pop', 0, 'fdb'),
-        events: () => this.schedule('l2pop', 0, 'fdb'),
+        sync: (state) => {
+          for (const [id, p] of this.published) {
+            const key = this.store.keys.l2pop(p.topology, p.network, this.host, p.port);
+            if (key.startsWith(prefix) && !state.has(key)) this.published.delete(id);
+          }
+          this.schedule('l2pop', 0, 'fdb');
+        },
+        events: (events) => {
+          for (const e of events) {
+            if (e.type !== 'delete') continue;
+            const k = this.store.keys.parse(e.key);
+            if (k?.kind === 'l2pop' && k.host === this.host)
+              this.published.delete(`${k.topology}/${k.network}/${k.port}`);
+          }
+          this.schedule('l2pop', 0, 'fdb');
+        },
         error: (e) => this.log.write('warn', 'l2pop watch trouble, resyncing', { prefix, error: message(e) }),
       });
       this.networks.set(prefix, inf);
@@ -447,9 +465,11 @@ export class Agent {
 
   /** Puts this host's ports that changed or are new; deletes those it no longer has. */
   private async publish(result: PassResult, entries: readonly PortEntry[]): Promise<void> {
+    // What the store holds of this host's ports: the watched entries, and what this agent wrote under
+    // its lease that the watches have not shown yet (or not shown deleted).
     const mine = new Map<
       string,
-      { topology: string; network: string; port: string; record?: PortEntry['record'] }
+      { topology: string; network: string; port: string; record: PortEntry['record'] }
     >(this.published);
     for (const e of entries) if (e.host === this.host) mine.set(`${e.topology}/${e.network}/${e.port}`, e);
     const keep = new Set<string>();
@@ -464,13 +484,17 @@ export class Agent {
         keep.add(id);
         const have = mine.get(id);
         // An entry under a lease that is not ours (an older lease, before a restart) is written again.
-        if (have?.record && encodeValue(have.record) === encodeValue(p.record)) continue;
+        if (have && encodeValue(have.record) === encodeValue(p.record)) continue;
+        this.log.write('debug', 'publish', { port: id, why: have ? 'changed' : 'absent' });
         await putL2pop(this.store, this.lease, { ...p, host: this.host }, p.record);
-        this.published.set(id, { topology: p.topology, network: p.network, port: p.port });
+        this.published.set(id, { topology: p.topology, network: p.network, port: p.port, record: p.record });
       }
     }
-    for (const t of this.badSlices.keys())
+    // Slices this pass did not apply (unchanged) and unreadable ones keep what they published.
+    const untouched = [...this.slices.keys()].filter((t) => !result.topologies.has(t));
+    for (const t of [...this.badSlices.keys(), ...untouched]) {
       for (const k of mine.keys()) if (k.startsWith(`${t}/`)) keep.add(k);
+    }
     for (const [id, e] of mine) {
       if (keep.has(id)) continue;
       await deleteL2pop(this.store, {

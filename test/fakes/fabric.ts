@@ -27,6 +27,8 @@ export interface FabricOptions {
   readonly mtu?: number;
   /** An etcd to share (its owner stops it); default: a private one, stopped with the fabric. */
   readonly etcd?: EtcdSandbox;
+  /** More `tenantnet` options for every agent (`--log-level debug`). */
+  readonly agentArgs?: readonly string[];
   /** How to run the tenantnet command (default {@link tenantnetArgv}: the sources under tsx, or the build). */
   readonly command?: readonly string[];
   /** The prefix of every name (default: `t` + 5 random characters, a test sandbox's shape). */
@@ -225,6 +227,7 @@ export class Fabric {
         String(this.options.leaseTtl ?? 15),
         '--resync-interval',
         String(this.options.resyncInterval ?? 30),
+        ...(this.options.agentArgs ?? []),
         ...extra,
       ],
       { stdio: ['ignore', fd, fd] },

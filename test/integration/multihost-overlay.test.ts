@@ -299,6 +299,40 @@ test(
 );
 
 test(
+  'a second topology on the same hosts leaves the first one’s published ports alone',
+  rootOnly,
+  async () => {
+    const l2pop = async (topo: string) =>
+      (await f!.etcd.entries(`${f!.storePrefix}l2pop/${topo}/`))
+        .map((e) => `${e.key}@${e.modRevision}`)
+        .sort();
+    const before = await l2pop(TOPO);
+    assert.ok(before.length > 0);
+    const other = topologyFile(
+      f!,
+      'mho2',
+      `name: mho2
+backend: linuxbridge
+networks:
+  - { name: green, cidr: 10.10.9.0/24, dhcp: false, vni: 5009 }
+instances:
+  - { name: g1, network: green, host: h1, ip: 10.10.9.11, address: static }
+  - { name: g3, network: green, host: h3, ip: 10.10.9.13, address: static }
+`,
+    );
+    const a = await f!.cli(['apply', other, '--wait=60']);
+    assert.equal(a.exitCode, 0, a.stdout + a.stderr);
+    assert.equal((await l2pop('mho2')).length, 2);
+    const d = await f!.cli(['destroy', other]);
+    assert.equal(d.exitCode, 0, d.stderr);
+    const gone = await within(15_000, async () => (await l2pop('mho2')).length === 0, 200);
+    assert.ok(gone >= 0, 'mho2 ports still published');
+    // Not one key of the first topology was deleted or written again meanwhile.
+    assert.deepEqual(await l2pop(TOPO), before);
+  },
+);
+
+test(
   'status --store shows every host up with its ports; destroy --store leaves no trace on hosts or in the store',
   rootOnly,
   async () => {
