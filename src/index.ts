@@ -4,6 +4,8 @@
  * and every error class flat, so one import catches any of them.
  */
 
+export * as agent from './agent/index.js';
+export { AgentRunningError, VtepNotFoundError } from './agent/index.js';
 export * as deploy from './deploy/index.js';
 export { OpenVswitchUnavailableError, TopologyNotAppliedError } from './deploy/index.js';
 export * as dhcp from './dhcp/index.js';
@@ -54,6 +56,8 @@ export * as model from './model/index.js';
 export { ModelError } from './model/index.js';
 export * as net from './net/index.js';
 export { NamespaceNotFoundError } from './net/index.js';
+export * as overlay from './overlay/index.js';
+export { OverlayBackendError, OverlayConflictError } from './overlay/index.js';
 export * as ovs from './ovs/index.js';
 export {
   BridgeNotFoundError,

@@ -179,7 +179,9 @@ export function portParent(
   const kind: NamespaceKind | null =
     lead === 'vm' ? 'instance' : lead === 'dhcp' ? 'dhcp' : lead === 'qr' || lead === 'qg' ? 'router' : null;
   if (kind === null || rest === '') return null;
-  const name = kind === 'router' ? rest.split('_')[0]! : rest;
+  // `qr_<router>_<network>`, `qg_<router>`, `dhcp_<network>` and, on many hosts, `dhcp_<network>_<host>`:
+  // names are `[a-z0-9-]`, so the owner's name ends at the next `_`.
+  const name = kind === 'instance' ? rest : rest.split('_')[0]!;
   try {
     return namespaceFor(kind, topology, name as ResourceName, prefix);
   } catch {

@@ -206,6 +206,7 @@ function render(o: IpOp): string {
       if (v.dev !== undefined) l.kw('dev').dev('dev', v.dev);
       l.kw('dstport').int('dstport', v.dstport ?? 4789, 1, 65535);
       if (v.learning === false) l.kw('nolearning');
+      if (v.proxy === true) l.kw('proxy');
       return l.join();
     }
     case 'link.del':

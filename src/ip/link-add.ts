@@ -176,6 +176,8 @@ export interface VxlanArgs extends InNamespace, Via {
   readonly dev?: string;
   readonly dstport?: number;
   readonly learning?: boolean;
+  /** ARP proxy (answer ARP from permanent neighbours). */
+  readonly proxy?: boolean;
   readonly mtu?: number;
   readonly up?: boolean;
   readonly owner?: Ownership;
@@ -206,6 +208,7 @@ export function vxlanSpec(a: Omit<VxlanArgs, 'namespace' | 'executor'>): VxlanLi
       dev: a.dev === undefined ? undefined : deviceName(a.dev, 'dev'),
       dstport: a.dstport === undefined ? undefined : intIn(a.dstport, 1, 65535, 'dstport'),
       learning: a.learning,
+      proxy: a.proxy,
     }),
     mtu: a.mtu === undefined ? undefined : mtu(a.mtu),
     up: a.up === true,
@@ -224,7 +227,7 @@ export function vxlanOps(s: VxlanLinkSpec): IpOp[] {
 /**
  * Creates a VXLAN device. An underlay `dev` is read first (a missing one would end the batch process).
  *
- * Equivalent to: `ip [-n NS] link add name NAME type vxlan id VNI [local A] [remote A | group A dev D] dstport P`
+ * Equivalent to: `ip [-n NS] link add name NAME type vxlan id VNI [local A] [remote A | group A dev D] dstport P [nolearning] [proxy]`
  *
  * @throws {InvalidInputError} (remote and group together, bad VNI…); {@link DeviceNotFoundError} for `dev`
  */

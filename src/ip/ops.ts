@@ -54,6 +54,8 @@ export interface VxlanSpec {
   readonly dstport?: number;
   /** MAC learning; on unless false. */
   readonly learning?: boolean;
+  /** ARP proxy: answer ARP from the device's permanent neighbours (l2pop); off unless true. */
+  readonly proxy?: boolean;
 }
 
 /** Attributes `link set` can change. */

@@ -55,6 +55,8 @@ export class EtcdSandbox {
     /** The peer port on 127.0.0.1. */
     readonly peerPort: number,
     child: ChildProcess,
+    /** The arguments it was started with (a restart uses them again, on the same data directory). */
+    private readonly args: readonly string[] = [],
   ) {
     this.child = child;
   }
@@ -87,30 +89,27 @@ export class EtcdSandbox {
       const [clientPort, peerPort] = [await freePort(), await freePort()];
       const peer = `http://127.0.0.1:${peerPort}`;
       const client = `http://127.0.0.1:${clientPort}`;
-      const child = spawn(
-        'etcd',
-        [
-          '--name=tn',
-          `--data-dir=${join(dir, 'data')}`,
-          `--listen-client-urls=${client}`,
-          `--advertise-client-urls=${client}`,
-          `--listen-peer-urls=${peer}`,
-          `--initial-advertise-peer-urls=${peer}`,
-          `--initial-cluster=tn=${peer}`,
-          '--initial-cluster-state=new',
-          `--initial-cluster-token=tn-${randomBytes(4).toString('hex')}`,
-          '--auto-compaction-mode=revision',
-          `--auto-compaction-retention=${options.compactionRetention ?? 10000}`,
-          `--max-txn-ops=${options.maxTxnOps ?? 1024}`,
-          ...(options.maxRequestBytes ? [`--max-request-bytes=${options.maxRequestBytes}`] : []),
-          '--logger=zap',
-          '--log-level=warn',
-          `--log-outputs=${join(dir, 'etcd.log')}`,
-        ],
-        { stdio: 'ignore' },
-      );
+      const argv = [
+        '--name=tn',
+        `--data-dir=${join(dir, 'data')}`,
+        `--listen-client-urls=${client}`,
+        `--advertise-client-urls=${client}`,
+        `--listen-peer-urls=${peer}`,
+        `--initial-advertise-peer-urls=${peer}`,
+        `--initial-cluster=tn=${peer}`,
+        '--initial-cluster-state=new',
+        `--initial-cluster-token=tn-${randomBytes(4).toString('hex')}`,
+        '--auto-compaction-mode=revision',
+        `--auto-compaction-retention=${options.compactionRetention ?? 10000}`,
+        `--max-txn-ops=${options.maxTxnOps ?? 1024}`,
+        ...(options.maxRequestBytes ? [`--max-request-bytes=${options.maxRequestBytes}`] : []),
+        '--logger=zap',
+        '--log-level=warn',
+        `--log-outputs=${join(dir, 'etcd.log')}`,
+      ];
+      const child = spawn('etcd', argv, { stdio: 'ignore' });
       child.on('error', () => {});
-      const sb = new EtcdSandbox(dir, clientPort, peerPort, child);
+      const sb = new EtcdSandbox(dir, clientPort, peerPort, child, argv);
       child.on('exit', () => {
         if (sb.child === child) sb.child = null;
       });
@@ -226,6 +225,39 @@ export class EtcdSandbox {
       await new Promise((r) => setTimeout(r, 5));
     }
     throw new Error(`etcd sandbox: etcd (pid ${pid}) did not stop`);
+  }
+
+  /** Kills etcd with SIGKILL (a crash: nothing flushed beyond what it synced); resolves once it is gone. */
+  async crash(): Promise<void> {
+    const c = this.child;
+    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGCONT');
+      c.kill('SIGKILL');
+    });
+    this.child = null;
+  }
+
+  /**
+   * Starts etcd again on the same data directory and ports after {@link crash} (or a stop of the
+   * process by other means), and waits until it is healthy.
+   *
+   * @throws when it does not become healthy (its log is in the message)
+   */
+  async restart(timeoutMs = 10_000): Promise<void> {
+    if (this.child) throw new Error('etcd sandbox: etcd is running');
+    const child = spawn('etcd', [...this.args], { stdio: 'ignore' });
+    child.on('error', () => {});
+    this.child = child;
+    child.on('exit', () => {
+      if (this.child === child) this.child = null;
+    });
+    try {
+      await this.waitHealthy(timeoutMs);
+    } catch (e) {
+      throw new Error(`${(e as Error).message}\n${await this.log()}`);
+    }
   }
 
   /** Lets a frozen etcd go on (SIGCONT). */

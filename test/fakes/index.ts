@@ -9,6 +9,14 @@ export {
   fakeExecutors,
   RecordingOfctl,
 } from './executors.js';
+export {
+  Fabric,
+  type FabricHost,
+  type FabricOptions,
+  type FabricRun,
+  fabric,
+  tenantnetArgv,
+} from './fabric.js';
 export { type FakeFile, FakeFiles } from './files.js';
 export { FakeIpKernel, FakeNamespace } from './ip.js';
 export type { FakeAddress, FakeLink, FakeNeighbour, FakeRoute, FakeRule } from './ip-state.js';

@@ -39,6 +39,14 @@ test('link operations become the expected ip -batch lines', () => {
     ],
     [
       {
+        op: 'vxlan.add',
+        name: d('vxlan-42'),
+        vxlan: { vni: 42, local: ipAddress('10.0.0.1'), dstport: 4789, learning: false, proxy: true },
+      },
+      'link add name vxlan-42 type vxlan id 42 local 10.0.0.1 dstport 4789 nolearning proxy',
+    ],
+    [
+      {
         op: 'link.set',
         name: d('a'),
         set: { mtu: mtu(9000), alias: 'tenantnet:r1', master: d('br0'), allmulticast: true, up: true },

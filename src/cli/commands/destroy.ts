@@ -5,6 +5,8 @@ import { topologyName } from '../../net/index.js';
 import { loadTopology } from '../../topology/index.js';
 import { defineCommand } from '../command.js';
 import { DeploymentFailedError, progressTo, withExecutors } from '../deployment.js';
+import { withStore, withStoreOptions } from '../store.js';
+import { destroyWithStore } from '../store-verbs.js';
 
 /** `tenantnet destroy`: exit 0 when everything of the topology is gone. */
 export const command = defineCommand({
@@ -13,10 +15,15 @@ export const command = defineCommand({
   description:
     'Removes every namespace, port, bridge, firewall chain and set, dnsmasq and file the topology made ' +
     '(found by their marks and the recorded model; OVS rows before namespaces), and nothing else. ' +
-    'Running it again does nothing.',
+    'Running it again does nothing. With --store URL: deletes the topology from the store in one ' +
+    "revision-checked transaction; each host's agent tears down what it built.",
   order: 60,
-  define: (c) => c.argument('<file>', 'topology file (only its name is needed)'),
-  async run({ args: [file], globals }, out) {
+  define: (c) => withStoreOptions(c.argument('<file>', 'topology file (only its name is needed)')),
+  async run({ args: [file], options, globals }, out) {
+    if (options.store !== undefined) {
+      const store = options.store;
+      return withStore({ store, storePrefix: options.storePrefix }, (s) => destroyWithStore(s, file, out));
+    }
     const loaded = await loadTopology(file);
     const topology = topologyName(loaded.input.name);
     return withExecutors(globals, async (x) => {

@@ -5,6 +5,8 @@ import { planDeployment } from '../../deploy/index.js';
 import { planJson, planScript, type RenderedPlan, renderChanges } from '../../reconcile/index.js';
 import { defineCommand } from '../command.js';
 import { loadModel, withExecutors } from '../deployment.js';
+import { withStore, withStoreOptions } from '../store.js';
+import { planWithStore } from '../store-verbs.js';
 
 /** Two rendered plans one after the other (the DHCP clients' round comes after the rest). */
 function joined(a: RenderedPlan, b: RenderedPlan): RenderedPlan {
@@ -22,13 +24,21 @@ export const command = defineCommand({
   description:
     'Observes the host and prints what `tenantnet apply FILE` would change, grouped by resource; ' +
     '--json prints {"changes": N, "operations": [...]}; --commands prints the plan as the commands a ' +
-    'person would type (a bash script), in apply order.',
+    'person would type (a bash script), in apply order. With --store URL: the keys an apply would write ' +
+    'to the store, per host, and the revision they were computed at ({"revision": R, "changes": N, ' +
+    '"hosts": {...}}); hosts without a live agent are warned about.',
   order: 10,
   define: (c) =>
-    c
-      .argument('<file>', 'topology file (YAML or JSON)')
-      .option('--commands', 'print the plan as shell commands'),
+    withStoreOptions(
+      c
+        .argument('<file>', 'topology file (YAML or JSON)')
+        .option('--commands', 'print the plan as shell commands'),
+    ),
   async run({ args: [file], options, globals }, out) {
+    if (options.store !== undefined) {
+      const store = options.store;
+      return withStore({ store, storePrefix: options.storePrefix }, (s) => planWithStore(s, file, out));
+    }
     return withExecutors(globals, async (x) => {
       const { model } = await loadModel(file, x);
       out.progress(`observing the host for ${model.topology}`);

@@ -11,6 +11,8 @@ import {
 import type { Model } from '../../model/index.js';
 import { defineCommand } from '../command.js';
 import { loadModel, withExecutors } from '../deployment.js';
+import { withStore, withStoreOptions } from '../store.js';
+import { statusWithStore } from '../store-verbs.js';
 
 const mark = (healthy: boolean) => (healthy ? 'ok  ' : 'BAD ');
 
@@ -58,10 +60,15 @@ export const command = defineCommand({
     'Shows routers (namespace, ports), networks (bridge, DHCP namespace, dnsmasq PID), instances ' +
     '(namespace, device, IP, MAC, floating IP) and the firewall, each with `healthy` and its `problems`, ' +
     'and flags drift between the file and the host. Without FILE: every topology applied on this host. ' +
-    'Exit 0 when everything matches and is healthy, 1 otherwise.',
+    'Exit 0 when everything matches and is healthy, 1 otherwise. With --store URL: per host up or down ' +
+    '(since when), generation applied, failures, dnsmasq PIDs, ports up; routers on a down host; drift.',
   order: 40,
-  define: (c) => c.argument('[file]', 'topology file (default: every applied topology)'),
-  async run({ args: [file], globals }, out) {
+  define: (c) => withStoreOptions(c.argument('[file]', 'topology file (default: every applied topology)')),
+  async run({ args: [file], options, globals }, out) {
+    if (options.store !== undefined) {
+      const store = options.store;
+      return withStore({ store, storePrefix: options.storePrefix }, (s) => statusWithStore(s, file, out));
+    }
     return withExecutors(globals, async (x) => {
       const models: Model[] = [];
       if (file !== undefined) models.push((await loadModel(file, x)).model);

@@ -5,6 +5,8 @@ import { verifyPath } from '../../deploy/index.js';
 import { runChecks, type VerifyReport, verifyReport } from '../../verify/index.js';
 import { defineCommand } from '../command.js';
 import { loadModel, withExecutors } from '../deployment.js';
+import { withStore, withStoreOptions } from '../store.js';
+import { verifyWithStore } from '../store-verify.js';
 
 /** The results as a table, one row per check. Pure. */
 export function verifyTable(r: VerifyReport): string {
@@ -34,10 +36,15 @@ export const command = defineCommand({
   description:
     'Runs every check of the topology file with real traffic from the `from` namespace (ping, TCP and UDP ' +
     'probes against echo servers started for the check and stopped afterwards) and prints a table; --json ' +
-    'prints {"passed": N, "failed": M, "checks": [...]}. Exit 0 only if every check met its expectation.',
+    'prints {"passed": N, "failed": M, "checks": [...]}. Exit 0 only if every check met its expectation. ' +
+    'With --store URL: the checks run across hosts (the agents owning each end start the probes there).',
   order: 30,
-  define: (c) => c.argument('<file>', 'topology file (YAML or JSON)'),
-  async run({ args: [file], globals }, out) {
+  define: (c) => withStoreOptions(c.argument('<file>', 'topology file (YAML or JSON)')),
+  async run({ args: [file], options, globals }, out) {
+    if (options.store !== undefined) {
+      const store = options.store;
+      return withStore({ store, storePrefix: options.storePrefix }, (s) => verifyWithStore(s, file, out));
+    }
     return withExecutors(globals, async (x) => {
       const { model, checks } = await loadModel(file, x);
       out.progress(`verifying ${model.topology}: ${checks.length} check(s)`);
