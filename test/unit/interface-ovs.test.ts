@@ -242,6 +242,18 @@ describe('OVS interface driver (fakes)', () => {
     await assert.rejects(plan(host, request('p1', network('n1'), ns, 'tapdhcp1')), PlugConflictError);
   });
 
+  test('an unmarked device in the topology group (an apply killed before the mark) is taken over and marked', async () => {
+    const host = new FakeHost();
+    await host.bridge();
+    const ns = host.namespace('qdhcp-a');
+    const req = request('p1', network('n1'), ns, 'tapdhcp1');
+    const mark = linkMark(req.port.owner);
+    host.kernel.ns(ns)!.addLink({ name: 'tapdhcp1', kind: 'veth', group: mark.group });
+    const changes = await plan(host, req);
+    assert.ok(changes.length > 0, 'the half-made plug is finished');
+    assert.match(JSON.stringify(changes), new RegExp(mark.alias.replace(/[.]/g, '\\.')));
+  });
+
   test("a device of the wrong kind that is this port's (a Linux-bridge veth) is replaced", async () => {
     const host = new FakeHost();
     await host.bridge();
