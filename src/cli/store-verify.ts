@@ -9,7 +9,7 @@ import { readAgents, readTopology, reservedVnis, type Store, StoreLease } from '
 import { buildTopology, type CheckEndpoint, loadTopology } from '../topology/index.js';
 import { verifyReport } from '../verify/index.js';
 import type { CheckResult } from '../verify/run-checks.js';
-import { verifyTable } from './commands/verify.js';
+import { printVerifyReport } from './commands/verify.js';
 import type { Output } from './output.js';
 
 function hostOf(model: Model, e: CheckEndpoint): string {
@@ -100,22 +100,5 @@ export async function verifyWithStore(
       },
   );
   const report = verifyReport(all);
-  out.result(
-    {
-      passed: report.passed,
-      failed: report.failed,
-      checks: report.checks.map((c) => ({
-        from: c.from,
-        to: c.to,
-        protocol: c.protocol,
-        port: c.port,
-        expect: c.expect,
-        result: c.result,
-        observed: c.observed,
-        detail: c.detail,
-      })),
-    },
-    () => verifyTable(report),
-  );
-  return report.failed === 0 ? 0 : 1;
+  return printVerifyReport(out, report);
 }

@@ -5,8 +5,34 @@ import { verifyPath } from '../../deploy/index.js';
 import { runChecks, type VerifyReport, verifyReport } from '../../verify/index.js';
 import { defineCommand } from '../command.js';
 import { loadModel, withExecutors } from '../deployment.js';
+import type { Output } from '../output.js';
 import { withStore, withStoreOptions } from '../store.js';
 import { verifyWithStore } from '../store-verify.js';
+
+/**
+ * Prints a verify report (one host's or many hosts'): `{passed, failed, checks}` with `--json`, else
+ * {@link verifyTable}. Returns the exit code: 0 when every check met its expectation, else 1.
+ */
+export function printVerifyReport(out: Output, report: VerifyReport): number {
+  out.result(
+    {
+      passed: report.passed,
+      failed: report.failed,
+      checks: report.checks.map((c) => ({
+        from: c.from,
+        to: c.to,
+        protocol: c.protocol,
+        port: c.port,
+        expect: c.expect,
+        result: c.result,
+        observed: c.observed,
+        detail: c.detail,
+      })),
+    },
+    () => verifyTable(report),
+  );
+  return report.failed === 0 ? 0 : 1;
+}
 
 /** The results as a table, one row per check. Pure. */
 export function verifyTable(r: VerifyReport): string {
@@ -59,24 +85,7 @@ export const command = defineCommand({
         `${JSON.stringify(report, null, 2)}\n`,
         0o644,
       );
-      out.result(
-        {
-          passed: report.passed,
-          failed: report.failed,
-          checks: report.checks.map((c) => ({
-            from: c.from,
-            to: c.to,
-            protocol: c.protocol,
-            port: c.port,
-            expect: c.expect,
-            result: c.result,
-            observed: c.observed,
-            detail: c.detail,
-          })),
-        },
-        () => verifyTable(report),
-      );
-      return report.failed === 0 ? 0 : 1;
+      return printVerifyReport(out, report);
     });
   },
 });
